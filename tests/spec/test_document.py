@@ -1,0 +1,334 @@
+"""spec/openapi.yaml as an OpenAPI document: validity, references, examples, inventory, links."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import jsonschema
+import pytest
+from openapi_spec_validator import validate
+
+from mmconform.contract import Contract, load_contract
+from tests.spec._helpers import OPENAPI, SEED, iter_operations, load_yaml
+
+# The 39 operations of the seed, written out literally: (method, path, operationId).
+EXPECTED_INVENTORY = {
+    ("GET", "/api/v4/system/timezones", "GetSupportedTimezone"),
+    ("GET", "/api/v4/system/ping", "GetPing"),
+    ("GET", "/api/v4/system/notices/{teamId}", "GetNotices"),
+    ("PUT", "/api/v4/system/notices/view", "MarkNoticesViewed"),
+    ("POST", "/api/v4/database/recycle", "DatabaseRecycle"),
+    ("POST", "/api/v4/email/test", "TestEmail"),
+    ("POST", "/api/v4/notifications/test", "TestNotification"),
+    ("POST", "/api/v4/site_url/test", "TestSiteURL"),
+    ("POST", "/api/v4/file/s3_test", "TestS3Connection"),
+    ("GET", "/api/v4/config", "GetConfig"),
+    ("PUT", "/api/v4/config", "UpdateConfig"),
+    ("POST", "/api/v4/config/reload", "ReloadConfig"),
+    ("GET", "/api/v4/config/client", "GetClientConfig"),
+    ("GET", "/api/v4/config/environment", "GetEnvironmentConfig"),
+    ("PUT", "/api/v4/config/patch", "PatchConfig"),
+    ("POST", "/api/v4/license", "UploadLicenseFile"),
+    ("DELETE", "/api/v4/license", "RemoveLicenseFile"),
+    ("GET", "/api/v4/license/client", "GetClientLicense"),
+    ("GET", "/api/v4/license/load_metric", "GetLicenseLoadMetric"),
+    ("GET", "/api/v4/license/renewal", "RequestLicenseRenewalLink"),
+    ("POST", "/api/v4/trial-license", "RequestTrialLicense"),
+    ("GET", "/api/v4/trial-license/prev", "GetPrevTrialLicense"),
+    ("GET", "/api/v4/audits", "GetAudits"),
+    ("POST", "/api/v4/caches/invalidate", "InvalidateCaches"),
+    ("GET", "/api/v4/logs", "GetLogs"),
+    ("POST", "/api/v4/logs", "PostLog"),
+    ("GET", "/api/v4/analytics/old", "GetAnalyticsOld"),
+    ("POST", "/api/v4/server_busy", "SetServerBusy"),
+    ("GET", "/api/v4/server_busy", "GetServerBusyExpires"),
+    ("DELETE", "/api/v4/server_busy", "ClearServerBusy"),
+    ("POST", "/api/v4/notifications/ack", "AcknowledgeNotification"),
+    ("GET", "/api/v4/redirect_location", "GetRedirectLocation"),
+    ("GET", "/api/v4/image", "GetImageByUrl"),
+    ("POST", "/api/v4/upgrade_to_enterprise", "UpgradeToEnterprise"),
+    ("GET", "/api/v4/upgrade_to_enterprise/status", "UpgradeToEnterpriseStatus"),
+    ("GET", "/api/v4/upgrade_to_enterprise/allowed", "IsAllowedToUpgradeToEnterprise"),
+    ("POST", "/api/v4/restart", "RestartServer"),
+    ("POST", "/api/v4/integrity", "CheckIntegrity"),
+    ("GET", "/api/v4/system/support_packet", "GenerateSupportPacket"),
+}
+
+SCHEMA_KEYS_WITH_SUBSCHEMA = ("items", "additionalProperties", "not")
+
+
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    loaded = load_yaml(OPENAPI)
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def test_document_validates(document: dict[str, Any]) -> None:
+    validate(document)
+    assert document["openapi"] == "3.0.3"
+
+
+def test_inventory_is_exactly_the_39_seed_operations(document: dict[str, Any]) -> None:
+    inventory = [
+        (method.upper(), path, op["operationId"]) for method, path, op in iter_operations(document)
+    ]
+    assert len(inventory) == 39
+    assert set(inventory) == EXPECTED_INVENTORY
+    assert len(document["paths"]) == 34
+
+
+def test_inventory_matches_the_seed() -> None:
+    if not SEED.is_file():
+        pytest.skip("shared reference seed not available")
+    seed = load_yaml(SEED)
+    seed_inventory = {
+        (method.upper(), path, op["operationId"]) for method, path, op in iter_operations(seed)
+    }
+    assert seed_inventory == EXPECTED_INVENTORY
+
+
+def _walk(node: Any, trail: str = "#") -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = [(trail, node)]
+    if isinstance(node, dict):
+        for key, value in node.items():
+            out.extend(_walk(value, f"{trail}/{key}"))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            out.extend(_walk(value, f"{trail}/{index}"))
+    return out
+
+
+def test_every_ref_resolves(document: dict[str, Any]) -> None:
+    refs = [
+        (trail, node["$ref"])
+        for trail, node in _walk(document)
+        if isinstance(node, dict) and "$ref" in node
+    ]
+    assert len(refs) > 100
+    for trail, ref in refs:
+        assert ref.startswith("#/"), f"{trail}: external $ref {ref}"
+        target: Any = document
+        for part in ref[2:].split("/"):
+            assert isinstance(target, dict), f"{trail}: dangling {ref}"
+            assert part in target, f"{trail}: dangling {ref}"
+            target = target[part]
+
+
+def _examples(document: dict[str, Any]) -> list[tuple[str, Any, dict[str, Any]]]:
+    """(where, example, openapi schema) for schema-level and media-type-level examples."""
+    found: list[tuple[str, Any, dict[str, Any]]] = []
+    for trail, node in _walk(document):
+        if not isinstance(node, dict) or "example" not in node:
+            continue
+        if "schema" in node and isinstance(node["schema"], dict):  # media type object
+            found.append((trail, node["example"], node["schema"]))
+        elif "type" in node or "properties" in node:  # schema object
+            found.append((trail, node["example"], node))
+    return found
+
+
+def test_examples_validate_against_their_schemas(document: dict[str, Any]) -> None:
+    contract = load_contract()
+    examples = _examples(document)
+    assert len(examples) >= 15, "examples are too few for this test to mean anything"
+    for where, example, schema in examples:
+        resolved = _json_schema(contract, schema)
+        errors = list(jsonschema.Draft7Validator(resolved).iter_errors(example))
+        assert not errors, f"{where}: example does not match: {errors[0].message}"
+
+
+def _json_schema(contract: Contract, schema: dict[str, Any]) -> dict[str, Any]:
+    return contract.json_schema(schema)
+
+
+def test_a_wrong_example_is_caught(document: dict[str, Any]) -> None:
+    contract = load_contract()
+    busy = _json_schema(contract, document["components"]["schemas"]["Server_Busy"])
+    assert not jsonschema.Draft7Validator(busy).is_valid({"busy": "yes", "expires": 1})
+
+
+def test_no_schema_forbids_additional_properties(document: dict[str, Any]) -> None:
+    offenders = [
+        trail
+        for trail, node in _walk(document)
+        if isinstance(node, dict) and node.get("additionalProperties") is False
+    ]
+    assert offenders == []
+
+
+def test_every_json_2xx_has_a_schema(document: dict[str, Any]) -> None:
+    for method, path, op in iter_operations(document):
+        two_xx = {k: v for k, v in op["responses"].items() if str(k).startswith("2")}
+        assert two_xx, f"{method.upper()} {path}: no 2xx response"
+        for status, response in two_xx.items():
+            for media, body in response.get("content", {}).items():
+                assert "schema" in body, f"{op['operationId']} {status} {media}: no schema"
+
+
+def test_shared_responses_are_app_errors(document: dict[str, Any]) -> None:
+    responses = document["components"]["responses"]
+    assert set(responses) == {
+        "BadRequest",
+        "Unauthorized",
+        "Forbidden",
+        "NotFound",
+        "TooLarge",
+        "NotImplemented",
+        "InternalServerError",
+        "TooManyRequests",
+        "URITooLong",
+    }
+    for name, response in responses.items():
+        schema = response["content"]["application/json"]["schema"]
+        assert schema == {"$ref": "#/components/schemas/AppError"}, name
+
+
+def test_required_components_exist(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    for name in (
+        "SystemStatusResponse",
+        "Notice",
+        "StatusOK",
+        "Config",
+        "EnvironmentConfig",
+        "LicenseRenewalLink",
+        "Audit",
+        "Server_Busy",
+        "PushNotification",
+        "IntegrityCheckResult",
+        "RelationalIntegrityCheckData",
+        "OrphanedRecord",
+        "AppError",
+    ):
+        assert name in schemas, name
+    assert len(schemas["Config"]["properties"]) == 21
+    assert len(schemas["EnvironmentConfig"]["properties"]) == 21
+    assert schemas["Server_Busy"]["required"] == ["busy", "expires", "expires_ts"]
+    assert set(schemas["AppError"]["required"]) == {"id", "message", "status_code"}
+    assert {"detailed_error", "request_id"} <= set(schemas["AppError"]["properties"])
+    ping = schemas["SystemStatusResponse"]["properties"]
+    assert ping["ActiveSearchBackend"]["type"] == "string"
+    assert ping["root_status"]["type"] == "boolean"
+
+
+def test_config_keeps_every_seed_field(document: dict[str, Any]) -> None:
+    if not SEED.is_file():
+        pytest.skip("shared reference seed not available")
+    seed = load_yaml(SEED)["components"]["schemas"]
+    ours = document["components"]["schemas"]
+    for name in ("Config", "EnvironmentConfig"):
+        for section, body in seed[name]["properties"].items():
+            assert set(ours[name]["properties"][section]["properties"]) == set(
+                body["properties"]
+            ), f"{name}.{section}"
+
+
+def test_security(document: dict[str, Any]) -> None:
+    assert document["security"] == [{"bearerAuth": []}]
+    assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    optional = {
+        op["operationId"]
+        for _, _, op in iter_operations(document)
+        if op.get("security") == [{}, {"bearerAuth": []}]
+    }
+    assert optional == {"GetPing", "GetClientConfig", "GetClientLicense", "PostLog"}
+    by_id = {op["operationId"]: op for _, _, op in iter_operations(document)}
+    assert by_id["CheckIntegrity"]["security"] == []
+
+
+def test_session_operations_document_401_and_permission_checks_403(
+    document: dict[str, Any],
+) -> None:
+    for _, _, op in iter_operations(document):
+        statuses = set(op["responses"])
+        if op["x-mm-auth"] == "session":
+            assert "401" in statuses, op["operationId"]
+        if op["x-mm-permissions"] or op["x-mm-license"] == "required":
+            assert "403" in statuses, op["operationId"]
+
+
+def test_parameters_make_414_possible(document: dict[str, Any]) -> None:
+    for _, _, op in iter_operations(document):
+        if op.get("parameters"):
+            assert "414" in op["responses"], op["operationId"]
+
+
+def test_specific_response_facts(document: dict[str, Any]) -> None:
+    by_id = {op["operationId"]: op for _, _, op in iter_operations(document)}
+    upload = by_id["UploadLicenseFile"]["responses"]
+    assert "200" in upload
+    assert "201" not in upload
+    assert "413" in upload
+    packet = by_id["GenerateSupportPacket"]["responses"]["200"]["content"]
+    assert "application/zip" in packet
+    redirect = by_id["GetRedirectLocation"]["responses"]["200"]["content"]
+    assert list(redirect) == ["application/json"]
+    assert "202" in by_id["UpgradeToEnterprise"]["responses"]
+    for op_id in ("GetAudits", "GetLogs", "CheckIntegrity"):
+        schema = by_id[op_id]["responses"]["200"]["content"]["application/json"]["schema"]
+        assert schema["nullable"] is True, op_id
+
+
+def test_links_name_existing_operations_and_parameters(document: dict[str, Any]) -> None:
+    by_id = {op["operationId"]: op for _, _, op in iter_operations(document)}
+    links = []
+    for _, _, op in iter_operations(document):
+        for response in op["responses"].values():
+            for name, link in response.get("links", {}).items():
+                links.append((op["operationId"], name, link))
+    pairs = {(source, link["operationId"]) for source, _, link in links}
+    assert {
+        ("SetServerBusy", "GetServerBusyExpires"),
+        ("GetServerBusyExpires", "ClearServerBusy"),
+        ("GetConfig", "PatchConfig"),
+        ("PatchConfig", "GetConfig"),
+        ("UploadLicenseFile", "GetClientLicense"),
+        ("GetClientLicense", "RemoveLicenseFile"),
+        ("GetNotices", "MarkNoticesViewed"),
+    } <= pairs
+    expression = re.compile(r"^\$(response\.body(#/.*)?|request\..+|statusCode|url|method)$")
+    for source, name, link in links:
+        target = by_id[link["operationId"]]
+        names = {p["name"] for p in target.get("parameters", [])}
+        assert set(link.get("parameters", {})) <= names, f"{source}.{name}"
+        if "requestBody" in link:
+            assert "requestBody" in target, f"{source}.{name}: target has no body"
+            body = link["requestBody"]
+            values = body if isinstance(body, list) else [body]
+            for value in values:
+                if isinstance(value, str) and value.startswith("$"):
+                    assert expression.match(value), f"{source}.{name}: {value}"
+
+
+def _prose(node: Any) -> list[str]:
+    texts: list[str] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("summary", "description") and isinstance(value, str):
+                texts.append(value)
+            else:
+                texts.extend(_prose(value))
+    elif isinstance(node, list):
+        for value in node:
+            texts.extend(_prose(value))
+    return texts
+
+
+def _sentences(text: str) -> set[str]:
+    words = re.sub(r"[^a-z0-9 ]+", " ", text.lower()).split()
+    return {" ".join(words[i : i + 7]) for i in range(len(words) - 6)}
+
+
+def test_prose_is_our_own(document: dict[str, Any]) -> None:
+    """No run of seven words from the seed's summaries/descriptions appears in ours."""
+    if not SEED.is_file():
+        pytest.skip("shared reference seed not available")
+    seed_runs: set[str] = set()
+    for text in _prose(load_yaml(SEED)):
+        seed_runs |= _sentences(text)
+    ours: set[str] = set()
+    for text in _prose(document):
+        ours |= _sentences(text)
+    assert sorted(seed_runs & ours) == []

@@ -1,0 +1,141 @@
+"""spec/errata.yaml: complete, well formed, and pointing at real operations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from mmconform.contract import CHECK_NAMES, Contract, Version, load_contract
+from tests.spec._helpers import ERRATA, README, load_yaml
+
+DECISIONS = {"strict", "accept-real", "version-dependent"}
+FIELDS = {"id", "operations", "topic", "seed", "server", "decision", "why"}
+REQUIRED_IDS = {
+    "license-upload-200",
+    "ping-status-fields",
+    "client-config-format",
+    "client-license-format",
+    "prev-trial-permission-typo",
+    "notices-team-id-name",
+    "support-packet-no-2xx",
+    "get-config-remove-defaults-string",
+    "server-busy-seconds-type",
+    "logs-per-page-string",
+    "s3-test-deprecated",
+    "license-renewal-removed",
+    "method-mismatch-404",
+    "empty-pages-null",
+    "redirect-location-content-type",
+    "postlog-200-schema",
+    "upgrade-to-enterprise-202-schema",
+    "config-lags-server",
+    "lenient-query-parsing",
+}
+
+
+@pytest.fixture(scope="module")
+def raw() -> list[dict[str, Any]]:
+    loaded = load_yaml(ERRATA)
+    assert isinstance(loaded, dict)
+    entries = loaded["errata"]
+    assert isinstance(entries, list)
+    return entries
+
+
+@pytest.fixture(scope="module")
+def contract() -> Contract:
+    return load_contract()
+
+
+def test_entries_are_complete(raw: list[dict[str, Any]]) -> None:
+    ids = [entry["id"] for entry in raw]
+    assert len(ids) == len(set(ids))
+    assert set(ids) >= REQUIRED_IDS
+    for entry in raw:
+        assert set(entry) >= FIELDS, entry.get("id")
+        assert entry["decision"] in DECISIONS, entry["id"]
+        if entry["decision"] == "version-dependent":
+            assert entry.get("versions"), entry["id"]
+
+
+def test_every_erratum_names_existing_operations(
+    raw: list[dict[str, Any]], contract: Contract
+) -> None:
+    known = {op.operation_id for op in contract.operations}
+    for entry in raw:
+        assert entry["operations"], entry["id"]
+        for op_id in entry["operations"]:
+            assert op_id == "*" or op_id in known, f"{entry['id']}: {op_id}"
+
+
+def test_skip_checks_are_real_schemathesis_checks(contract: Contract) -> None:
+    schemathesis = pytest.importorskip("schemathesis")
+    from schemathesis.checks import CHECKS, load_all_checks
+
+    assert schemathesis is not None
+    load_all_checks()
+    registered = {getattr(check, "__name__", "") for check in CHECKS.get_all()}
+    assert registered >= CHECK_NAMES
+    for erratum in contract.errata:
+        names = set(erratum.contract.skip_checks)
+        for rule in erratum.versions:
+            names |= rule.contract.skip_checks
+        assert names <= registered, erratum.id
+
+
+def test_readme_lists_every_erratum(contract: Contract) -> None:
+    text = README.read_text(encoding="utf-8")
+    for erratum in contract.errata:
+        assert erratum.id in text, erratum.id
+    assert f"Errata ids ({len(contract.errata)})" in text
+
+
+def test_version_rules(contract: Contract) -> None:
+    config = contract.erratum("client-config-format")
+    old, new = Version(10, 11, 0), Version(11, 1, 0)
+    missing_old = config.expectation("format_missing", old)
+    assert missing_old is not None
+    assert missing_old.status == 501
+    missing_new = config.expectation("format_missing", new)
+    assert missing_new is not None
+    assert missing_new.status == 200
+    unknown = config.expectation("format_missing", None)
+    assert unknown is not None
+    assert unknown.status == 200
+    license_rule = contract.erratum("client-license-format").expectation("format_missing", old)
+    assert license_rule is not None
+    assert license_rule.status == 400
+    renewal = contract.erratum("license-renewal-removed").expectation("call", new)
+    assert renewal is not None
+    assert renewal.status == 404
+
+
+def test_exemptions_per_operation_and_version(contract: Contract) -> None:
+    old, new = Version(10, 11, 0), Version(11, 1, 0)
+    assert "negative_data_rejection" in contract.exempt_checks("GetClientConfig", old)
+    assert "negative_data_rejection" not in contract.exempt_checks("GetClientLicense", old)
+    assert "negative_data_rejection" in contract.exempt_checks("GetClientConfig", new)
+    assert "negative_data_rejection" in contract.exempt_checks("GetClientConfig", None)
+    assert "not_a_server_error" in contract.exempt_checks("GetClientConfig", old)
+    assert "not_a_server_error" not in contract.exempt_checks("GetClientConfig", new)
+    assert "not_a_server_error" in contract.exempt_checks("TestEmail", new)
+    assert "not_a_server_error" not in contract.exempt_checks("GetPing", new)
+    assert "positive_data_acceptance" in contract.exempt_checks("UploadLicenseFile", new)
+    assert "positive_data_acceptance" not in contract.exempt_checks("SetServerBusy", new)
+    for op_id in ("GetAudits", "GetLogs", "GetConfig", "PostLog", "GetNotices"):
+        assert "negative_data_rejection" in contract.exempt_checks(op_id, new), op_id
+    # strict where the server validates
+    for op_id in ("SetServerBusy", "GetAnalyticsOld", "UpdateConfig", "TestSiteURL"):
+        assert "negative_data_rejection" not in contract.exempt_checks(op_id, new), op_id
+    # method mismatch answers 404 on real servers: every operation is exempt from 405 checks
+    for op in contract.operations:
+        assert "unsupported_method" in contract.exempt_checks(op.operation_id, None)
+        assert contract.extra_statuses(op.operation_id, old) == frozenset()
+
+
+def test_errata_for(contract: Contract) -> None:
+    ids = {e.id for e in contract.errata_for("UploadLicenseFile")}
+    assert {"license-upload-200", "method-mismatch-404", "app-error-shape"} <= ids
+    with pytest.raises(KeyError, match="NoSuchOperation"):
+        contract.errata_for("NoSuchOperation")
