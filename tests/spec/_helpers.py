@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +15,12 @@ SPEC_DIR = REPO / "spec"
 OPENAPI = SPEC_DIR / "openapi.yaml"
 ERRATA = SPEC_DIR / "errata.yaml"
 README = SPEC_DIR / "README.md"
-SEED = Path("/work/shared/reference/seed-system-api.yaml")
+# The original flattened API description the spec was derived from. It is not part of the
+# repository; point MMCONFORM_REFERENCE_DIR at it (default: ../shared/reference beside the checkout).
+REFERENCE_DIR = Path(
+    os.environ.get("MMCONFORM_REFERENCE_DIR", str(REPO.parent / "shared" / "reference"))
+)
+SEED = REFERENCE_DIR / "seed-system-api.yaml"
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 
