@@ -371,6 +371,8 @@ def test_test_email(stub: Stub, smtp: tuple[int, _Inbox]) -> None:
     assert_status_ok(call(lambda: stub.driver.system.test_email(config)))
     assert len(inbox.messages) == before + 1
     assert inbox.messages[-1]["Subject"] == "Mattermost - Testing Email Settings"
+    # The message is addressed to the caller, as a real server does.
+    assert inbox.messages[-1]["To"] == "system_admin@stub.example.com"
 
     email["SMTPServer"] = ""
     assert_error(

@@ -1,0 +1,27 @@
+"""mmconform.stub: a standalone Starlette implementation of the 39 system operations.
+
+>>> from mmconform.stub import StubOptions, start_stub
+>>> with start_stub(StubOptions()) as stub:          # doctest: +SKIP
+...     stub.url, stub.tokens["system_admin"]
+
+See ``mmconform/stub/README.md`` for options, roles, faults and what is simulated.
+"""
+
+from __future__ import annotations
+
+from mmconform.stub._options import DEFAULT_SERVER_VERSION, StubOptions
+from mmconform.stub._server import RunningStub, start_stub
+from mmconform.stub._state import FakeClock, StubState
+from mmconform.stub.app import create_app
+from mmconform.stub.faults import Fault
+
+__all__ = [
+    "DEFAULT_SERVER_VERSION",
+    "FakeClock",
+    "Fault",
+    "RunningStub",
+    "StubOptions",
+    "StubState",
+    "create_app",
+    "start_stub",
+]

@@ -1,0 +1,179 @@
+"""The per-request context handed to every handler, and the operation descriptor."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from starlette.datastructures import QueryParams
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mmconform._version import Version
+from mmconform.stub._auth import Session
+from mmconform.stub._compat import Behaviour
+from mmconform.stub._errors import AppError, permission_error
+from mmconform.stub._state import StubState
+from mmconform.stub.faults import Fault
+
+Handler = Callable[["Ctx"], Awaitable[Response]]
+AuthKind = Literal["none", "session", "trust", "local_only"]
+
+
+@dataclass(frozen=True)
+class Op:
+    """One declared operation: method, path template, wrapper kind and handler."""
+
+    name: str
+    method: str
+    path: str
+    handler: Handler
+    auth: AuthKind = "session"
+    tcp: bool = True
+    local: bool = False
+    file_api: bool = False
+    since: str | None = None  # first server version that has the operation
+    until: str | None = None  # first server version that no longer has it
+
+    def exists_in(self, version: Version) -> bool:
+        if self.since is not None and version < Version.parse(self.since):
+            return False
+        return self.until is None or version < Version.parse(self.until)
+
+
+class Ctx:
+    """What a handler sees: the request, the state, the caller and helpers."""
+
+    def __init__(
+        self,
+        request: Request,
+        state: StubState,
+        session: Session,
+        request_id: str,
+        op: Op,
+        path_params: Mapping[str, str],
+        *,
+        local: bool,
+    ) -> None:
+        self.request = request
+        self.state = state
+        self.session = session
+        self.request_id = request_id
+        self.op = op
+        self.path_params = dict(path_params)
+        self.local = local
+        self.query: QueryParams = request.query_params
+        self._body: bytes | None = None
+
+    # -- faults and behaviour ---------------------------------------------------------------
+    def fault(self, fault: Fault) -> bool:
+        return fault in self.state.faults
+
+    @property
+    def behaviour(self) -> Behaviour:
+        return self.state.behaviour
+
+    # -- body ---------------------------------------------------------------------------------
+    def body_limit(self) -> int:
+        if self.op.file_api:
+            limit = self.state.setting("FileSettings", "MaxFileSize")
+        else:
+            limit = self.state.setting("ServiceSettings", "MaximumPayloadSizeBytes")
+        return int(limit) if isinstance(limit, int) and limit > 0 else 300000
+
+    async def body(self) -> bytes:
+        """The request body, read with a bound: over the limit is 413."""
+        if self._body is not None:
+            return self._body
+        limit = self.body_limit()
+        declared = self.request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise AppError(
+                413, "api.context.request_body_too_large.app_error", params={"MaxSize": limit}
+            )
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in self.request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise AppError(
+                    413, "api.context.request_body_too_large.app_error", params={"MaxSize": limit}
+                )
+            chunks.append(chunk)
+        self._body = b"".join(chunks)
+        return self._body
+
+    # -- permissions --------------------------------------------------------------------------
+    def has_permission(self, perm: str) -> bool:
+        return self.session.has_permission(perm)
+
+    def is_restricted(self) -> bool:
+        """A non-local session while ExperimentalSettings.RestrictSystemAdmin is on."""
+        return not self.session.local and self.state.restrict_system_admin
+
+    def require(self, perm: str, *, not_restricted: bool = False) -> None:
+        """Permission check; ``not_restricted`` adds SessionHasPermissionToAndNotRestrictedAdmin."""
+        if not_restricted and self.is_restricted():
+            if self.behaviour.legacy_restricted_errors and self.has_permission(perm):
+                raise AppError(403, "api.restricted_system_admin")
+            raise permission_error(self.session.user_id, perm)
+        if not self.has_permission(perm):
+            raise permission_error(self.session.user_id, perm)
+
+    # -- responses ----------------------------------------------------------------------------
+    def json(
+        self,
+        obj: Any,
+        status: int = 200,
+        *,
+        headers: Mapping[str, str] | None = None,
+        sort_keys: bool = False,
+        newline: bool = False,
+    ) -> Response:
+        text = json.dumps(obj, sort_keys=sort_keys, separators=(",", ":"))
+        if newline:
+            text += "\n"
+        return Response(
+            text.encode(),
+            status_code=status,
+            headers=dict(headers or {}),
+            media_type="application/json",
+        )
+
+    def raw_json(
+        self, body: bytes, status: int = 200, headers: Mapping[str, str] | None = None
+    ) -> Response:
+        return Response(
+            body, status_code=status, headers=dict(headers or {}), media_type="application/json"
+        )
+
+    def ok(self, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+        return self.raw_json(b'{"status":"OK"}', status, headers)
+
+
+NO_CACHE = {"Cache-Control": "no-cache, no-store, must-revalidate"}
+
+
+def go_atoi(raw: str | None) -> int | None:
+    """strconv.Atoi: optional sign and decimal digits within int64, else None."""
+    if raw is None:
+        return None
+    text = raw
+    body = text[1:] if text[:1] in "+-" else text
+    if not body or not body.isascii() or not body.isdigit():
+        return None
+    value = int(text)
+    if not -(2**63) <= value <= 2**63 - 1:
+        return None
+    return value
+
+
+def go_parse_bool(raw: str | None) -> bool | None:
+    """strconv.ParseBool."""
+    if raw in ("1", "t", "T", "TRUE", "true", "True"):
+        return True
+    if raw in ("0", "f", "F", "FALSE", "false", "False"):
+        return False
+    return None

@@ -1,0 +1,289 @@
+"""The Starlette application: routing, identity, wrappers, headers, errors, audits.
+
+One raw ASGI dispatcher (mounted at ``/``) does the whole request pipeline, in the real server's
+order: URL length, routing (404 / 405 + Allow), token parsing, session and CSRF checks, busy,
+handler, error rendering, common headers, audit record.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import traceback
+from collections.abc import Mapping
+from http.cookies import CookieError, SimpleCookie
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount
+from starlette.types import Receive, Scope, Send
+
+from mmconform.stub._auth import Session, User
+from mmconform.stub._context import Ctx, Op
+from mmconform.stub._errors import AppError, new_id, not_found, session_expired
+from mmconform.stub._options import StubOptions
+from mmconform.stub._state import StubState
+from mmconform.stub.faults import Fault
+from mmconform.stub.handlers import OPERATIONS
+
+_PARAM_RE = re.compile(r"\{(\w+)\}")
+
+
+class _Route:
+    def __init__(self, template: str) -> None:
+        self.template = template
+        self.ops: dict[str, Op] = {}
+        pattern = _PARAM_RE.sub(lambda m: f"(?P<{m.group(1)}>[A-Za-z0-9]+)", template)
+        self.regex = re.compile(f"^{pattern}$") if "{" in template else None
+
+
+class Router:
+    """Exact paths first, then templated ones (the notices route)."""
+
+    def __init__(self, ops: list[Op]) -> None:
+        self.exact: dict[str, _Route] = {}
+        self.templated: list[_Route] = []
+        for op in ops:
+            if "{" in op.path:
+                route = next((r for r in self.templated if r.template == op.path), None)
+                if route is None:
+                    route = _Route(op.path)
+                    self.templated.append(route)
+            else:
+                route = self.exact.setdefault(op.path, _Route(op.path))
+            route.ops[op.method] = op
+
+    def resolve(self, path: str, method: str) -> tuple[Op | None, dict[str, str], list[str]]:
+        """The operation, its path parameters, and every method declared for the path."""
+        allowed: list[str] = []
+        found: Op | None = None
+        params: dict[str, str] = {}
+        route = self.exact.get(path)
+        if route is not None:
+            allowed.extend(route.ops)
+            found = route.ops.get(method)
+        for templ in self.templated:
+            assert templ.regex is not None
+            match = templ.regex.match(path)
+            if match is None:
+                continue
+            allowed.extend(m for m in templ.ops if m not in allowed)
+            if found is None and method in templ.ops:
+                found = templ.ops[method]
+                params = match.groupdict()
+        return found, params, allowed
+
+
+class Dispatcher:
+    """The raw ASGI app behind the Starlette shell."""
+
+    def __init__(self, state: StubState, *, local: bool) -> None:
+        self.state = state
+        self.local = local
+        ops = [
+            op
+            for op in OPERATIONS
+            if (op.local if local else op.tcp) and op.exists_in(state.behaviour.version)
+        ]
+        self.router = Router(ops)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        request = Request(scope, receive)
+        response = await self.handle(request)
+        await response(scope, receive, send)
+
+    # ------------------------------------------------------------------------------------------
+    async def handle(self, request: Request) -> Response:
+        state = self.state
+        request_id = new_id()
+        session = Session(local=self.local)
+        op: Op | None = None
+        try:
+            path = request.scope.get("path", "/")
+            raw_path = request.scope.get("raw_path") or path.encode()
+            query = request.scope.get("query_string", b"")
+            max_url = state.setting("ServiceSettings", "MaximumURLLength")
+            url_len = len(raw_path) + (len(query) + 1 if query else 0)
+            if isinstance(max_url, int) and max_url > 0 and url_len > max_url:
+                raise AppError(414, "basic_security_check.url.too_long_error")
+            op, params, allowed = self.router.resolve(path, request.method)
+            if op is None:
+                if allowed:
+                    raise AppError(
+                        405, "api.context.405.app_error", headers={"Allow": ", ".join(allowed)}
+                    )
+                raise not_found()
+            if not self.local:
+                session = self._authenticate(request, op)
+            if (
+                op.name == "GetSupportedTimezone"
+                and Fault.TIMEZONES_IGNORE_AUTH in state.faults
+                and session.user is None
+            ):
+                pass
+            elif op.auth in ("session", "trust") and session.user is None and not session.local:
+                raise session_expired("UserRequired")
+            ctx = Ctx(request, state, session, request_id, op, params, local=self.local)
+            response = await op.handler(ctx)
+        except AppError as err:
+            response = self._error_response(err, request_id)
+        except HTTPException as exc:  # raised by Starlette's own parsers: a client error
+            status = exc.status_code if 400 <= exc.status_code < 500 else 400
+            response = self._error_response(
+                AppError(
+                    status,
+                    "api.context.invalid_body_param.app_error",
+                    params={"Name": "body"},
+                    detailed=str(exc.detail),
+                ),
+                request_id,
+            )
+        except Exception as exc:  # the catch-all: still an AppError, never a crash
+            state.log(
+                "error",
+                "Unhandled error in a handler",
+                error=repr(exc),
+                trace=traceback.format_exc(limit=5),
+            )
+            response = self._error_response(
+                AppError(500, "api.context.internal_error.app_error", detailed=repr(exc)),
+                request_id,
+            )
+        self._common_headers(request, response, request_id)
+        if session.user is not None and op is not None:
+            client = request.client
+            state.add_audit(
+                session.user,
+                request.url.path,
+                client.host if client else "",
+                f"method={request.method} status={response.status_code}",
+            )
+        return response
+
+    # ------------------------------------------------------------------------------------------
+    def _authenticate(self, request: Request, op: Op) -> Session:
+        """Token parsing (header, cookie, query), session lookup, CSRF (web/handlers.go)."""
+        token, location = _parse_token(request)
+        if not token:
+            return Session()
+        user = self.state.by_token.get(token)
+        requires_session = op.auth in ("session", "trust")
+        if user is None:
+            user = self.state.by_access_token.get(token)
+            if user is not None and not self.state.setting(
+                "ServiceSettings", "EnableUserAccessTokens"
+            ):
+                # a user-access-token session while the feature is off
+                if requires_session:
+                    raise session_expired("EnableUserAccessTokens=false")
+                return Session()
+        if user is None:
+            if requires_session:
+                raise session_expired(f"token={token[:8]}…")
+            return Session()
+        if location == "query":
+            raise AppError(
+                401, "api.context.token_provided.app_error", detailed=f"token={token[:8]}…"
+            )
+        if (
+            location == "cookie"
+            and requires_session
+            and op.auth != "trust"
+            and request.method != "GET"
+            and not self._csrf_ok(request, user)
+        ):
+            raise session_expired(f"token={token[:8]}… Appears to be a CSRF attempt")
+        return Session(user=user)
+
+    def _csrf_ok(self, request: Request, user: User) -> bool:
+        header = request.headers.get("x-csrf-token", "")
+        if header and header == user.csrf_token:
+            return True
+        strict = self.state.setting("ServiceSettings", "ExperimentalStrictCSRFEnforcement")
+        return not strict and request.headers.get("x-requested-with", "") == "XMLHttpRequest"
+
+    def _error_response(self, err: AppError, request_id: str) -> Response:
+        state = self.state
+        headers = dict(err.headers)
+        if Fault.ERROR_BODY_PLAIN_TEXT in state.faults:
+            return Response(
+                err.message.encode(),
+                status_code=err.status,
+                headers=headers,
+                media_type="text/plain; charset=utf-8",
+            )
+        payload: dict[str, Any] = err.to_json(request_id, developer=state.developer)
+        if err.status >= 500 and state.setting("ServiceSettings", "ExperimentalEnableHardenedMode"):
+            payload = {
+                "id": "",
+                "message": "Internal Server Error",
+                "detailed_error": "",
+                "request_id": request_id,
+                "status_code": 500,
+            }
+        body = json.dumps(payload, separators=(",", ":")).encode()
+        return Response(
+            body, status_code=err.status, headers=headers, media_type="application/json"
+        )
+
+    def _common_headers(self, request: Request, response: Response, request_id: str) -> None:
+        headers = response.headers
+        if Fault.MISSING_REQUEST_ID_HEADER not in self.state.faults:
+            headers["X-Request-Id"] = request_id
+        headers["X-Version-Id"] = self.state.version_header()
+        headers["Permissions-Policy"] = ""
+        headers["X-Content-Type-Options"] = "nosniff"
+        headers["Referrer-Policy"] = "no-referrer"
+        if request.method == "GET" and "expires" not in headers:
+            headers["Expires"] = "0"
+
+
+def _parse_token(request: Request) -> tuple[str, str]:
+    """ParseAuthTokenFromRequest: header (Bearer/Token, any case), cookie, query."""
+    auth = request.headers.get("authorization", "")
+    # as Go does: the scheme is compared case-insensitively, the separator is not checked
+    if len(auth) > 6 and auth[:6].lower() == "bearer":
+        return auth[7:], "header"
+    if len(auth) > 5 and auth[:5].lower() == "token":
+        return auth[6:], "header"
+    cookie_header = request.headers.get("cookie")
+    if cookie_header:
+        cookie = SimpleCookie()
+        try:
+            cookie.load(cookie_header)
+        except CookieError:
+            cookie = SimpleCookie()
+        morsel = cookie.get("MMAUTHTOKEN")
+        if morsel is not None and morsel.value:
+            return morsel.value, "cookie"
+    token = request.query_params.get("access_token")
+    if token:
+        return token, "query"
+    return "", ""
+
+
+def build_app(state: StubState, *, local: bool = False) -> Starlette:
+    """A Starlette app serving ``state`` (TCP router, or the local-mode router)."""
+    app = Starlette(routes=[Mount("/", app=Dispatcher(state, local=local))])
+    app.state.stub = state
+    app.state.local = local
+    return app
+
+
+def create_app(
+    options: StubOptions | None = None, *, state: StubState | None = None, local: bool = False
+) -> Starlette:
+    """Create the stub's Starlette app (a fresh state unless one is given)."""
+    if state is None:
+        state = StubState(options or StubOptions())
+    return build_app(state, local=local)
+
+
+def headers_of(response: Response) -> Mapping[str, str]:
+    return response.headers

@@ -1,0 +1,223 @@
+"""License upload/removal, client license, load metric, renewal, trial licenses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.datastructures import UploadFile
+from starlette.responses import Response
+
+from mmconform.stub import _config as cfgmod
+from mmconform.stub._context import Ctx, Op
+from mmconform.stub._errors import AppError, invalid_param, new_id
+from mmconform.stub._license import (
+    DAY_MS,
+    License,
+    LicenseError,
+    build_license,
+    client_license_map,
+    make_trial_license,
+    verify_license,
+)
+from mmconform.stub.faults import Fault
+from mmconform.stub.handlers._util import qfirst
+
+LEGACY_TRIAL_FIELDS = frozenset({"users", "terms_accepted", "receive_emails_accepted"})
+EXTENDED_TRIAL_FIELDS = frozenset(
+    {
+        "email",
+        "contact_name",
+        "contact_email",
+        "company_name",
+        "company_country",
+        "company_size",
+        "server_id",
+        "site_url",
+        "site_name",
+    }
+)
+
+
+def _upgrade_needed(status: int) -> AppError:
+    return AppError(status, "api.license.upgrade_needed.app_error")
+
+
+def _check_users(ctx: Ctx, users: int) -> None:
+    count = ctx.state.user_count()
+    if users < count:
+        raise AppError(
+            400,
+            "api.license.add_license.unique_users.app_error",
+            params={"Users": users, "Count": count},
+        )
+
+
+# --------------------------------------------------------------------------------------------
+async def upload_license(ctx: Ctx) -> Response:
+    if not ctx.session.local:
+        ctx.require("manage_license_information", not_restricted=True)
+    content_type = ctx.request.headers.get("content-type", "")
+    if not content_type.lower().startswith("multipart/form-data"):
+        await ctx.body()  # still bounded: an oversized body is 413 first
+        raise AppError(
+            400,
+            "api.license.parse_license.parse_form.app_error",
+            detailed="request Content-Type isn't multipart/form-data",
+        )
+    body = await ctx.body()
+    ctx.request._body = body  # the form parser replays the bounded body
+    try:
+        form = await ctx.request.form(max_files=10, max_fields=100)
+    except Exception as exc:  # any parser failure is a malformed form, never a 500
+        raise AppError(
+            400, "api.license.parse_license.parse_form.app_error", detailed=str(exc)
+        ) from None
+    files = [v for v in form.getlist("license") if isinstance(v, UploadFile)]
+    if not files:
+        raise AppError(400, "api.license.add_license.no_file.app_error")
+    data = await files[0].read()
+    await form.close()
+    st = ctx.state
+    now_ms = st.now_ms()
+    try:
+        lic = verify_license(data, now_ms=now_ms)
+    except LicenseError as err:
+        if ctx.fault(Fault.LICENSE_UPLOAD_ACCEPTS_INVALID) and err.error_id.endswith(
+            "invalid.app_error"
+        ):
+            lic = build_license(users=1000, issued_at=now_ms, expires_at=now_ms + 365 * DAY_MS)
+        else:
+            raise AppError(
+                err.status, err.error_id, message=err.message, detailed=err.detail
+            ) from None
+    span = lic.expires_at - lic.starts_at
+    if not lic.is_trial and span <= 31 * DAY_MS:
+        # looks like a trial license that was not sanctioned as one
+        if st.edition == "team":
+            raise _upgrade_needed(500)
+        if not st.trial_allowed:
+            raise AppError(400, "api.license.request-trial.can-start-trial.not-allowed")
+    _check_users(ctx, lic.features.users)
+    st.set_license(lic)
+    if lic.is_trial:
+        with st.lock:
+            st.prev_trial = lic
+    return ctx.json(lic.to_json())
+
+
+async def remove_license(ctx: Ctx) -> Response:
+    if not ctx.session.local:
+        ctx.require("manage_license_information", not_restricted=True)
+    ctx.state.set_license(None)
+    return ctx.ok()
+
+
+def _license_map(ctx: Ctx, lic: License | None) -> dict[str, str]:
+    full = ctx.has_permission("read_license_information")
+    return client_license_map(lic, full=full)
+
+
+async def get_client_license(ctx: Ctx) -> Response:
+    b = ctx.behaviour
+    if not b.client_license_ignores_format:
+        fmt = qfirst(ctx, "format") or ""
+        if fmt == "":
+            raise AppError(
+                b.client_license_missing_format_status, "api.license.client.old_format.app_error"
+            )
+        if fmt != "old":
+            raise invalid_param("format")
+    return ctx.json(_license_map(ctx, ctx.state.license), sort_keys=True)
+
+
+async def get_load_metric(ctx: Ctx) -> Response:
+    st = ctx.state
+    lic = st.license
+    load = 0
+    if lic is not None and lic.features.users > 0:
+        ratio = st.active_users() / lic.features.users * 1000
+        load = int(ratio + 0.5)
+    return ctx.json({"load": load})
+
+
+async def request_renewal_link(ctx: Ctx) -> Response:
+    ctx.require("manage_license_information", not_restricted=True)
+    st = ctx.state
+    if st.edition == "team" or not st.cws_available:
+        raise _upgrade_needed(403)
+    if st.license is None:
+        raise AppError(400, "api.license.request_renewal_link.cannot_renew_on_cws")
+    base = str(st.setting("CloudSettings", "CWSURL") or "").rstrip("/")
+    return ctx.json({"renewal_link": f"{base}/subscribe/renew?token={new_id()}"})
+
+
+# --------------------------------------------------------------------------------------------
+async def request_trial_license(ctx: Ctx) -> Response:
+    ctx.require("manage_license_information", not_restricted=True)
+    st = ctx.state
+    if st.edition == "team":
+        raise _upgrade_needed(403)
+    if not st.trial_allowed:
+        raise AppError(400, "api.license.request-trial.can-start-trial.not-allowed")
+    raw = await ctx.body()
+    bad = AppError(400, "api.license.request-trial.bad-request")
+    try:
+        request: Any = cfgmod.parse_json_body(raw)
+    except ValueError:
+        raise bad from None
+    if not isinstance(request, dict):
+        raise bad
+    keys = set(request)
+    legacy = keys & LEGACY_TRIAL_FIELDS
+    extended = keys & EXTENDED_TRIAL_FIELDS
+    if legacy - {"users"} and extended:
+        raise bad
+    users = request.get("users")
+    if isinstance(users, bool) or not isinstance(users, int):
+        raise bad
+    for key in ("terms_accepted", "receive_emails_accepted"):
+        if key in request and not isinstance(request[key], bool):
+            raise bad
+    for key in extended:
+        if key == "company_size":
+            continue
+        if not isinstance(request[key], str):
+            raise bad
+    _check_users(ctx, users)
+    lic = make_trial_license(users, now_ms=st.now_ms())
+    st.set_license(lic)
+    with st.lock:
+        st.prev_trial = lic
+        st.trial_allowed = False
+    return ctx.ok()
+
+
+async def get_prev_trial_license(ctx: Ctx) -> Response:
+    st = ctx.state
+    if st.edition == "team":
+        raise _upgrade_needed(403)
+    return ctx.json(_license_map(ctx, st.prev_trial), sort_keys=True)
+
+
+OPERATIONS: list[Op] = [
+    Op("UploadLicenseFile", "POST", "/api/v4/license", upload_license, local=True, file_api=True),
+    Op("RemoveLicenseFile", "DELETE", "/api/v4/license", remove_license, local=True),
+    Op("GetClientLicense", "GET", "/api/v4/license/client", get_client_license, auth="none"),
+    Op("GetLicenseLoadMetric", "GET", "/api/v4/license/load_metric", get_load_metric, since="10.8"),
+    Op(
+        "RequestLicenseRenewalLink",
+        "GET",
+        "/api/v4/license/renewal",
+        request_renewal_link,
+        since="5.32",
+        until="11.0",
+    ),
+    Op("RequestTrialLicense", "POST", "/api/v4/trial-license", request_trial_license, since="5.25"),
+    Op(
+        "GetPrevTrialLicense",
+        "GET",
+        "/api/v4/trial-license/prev",
+        get_prev_trial_license,
+        since="5.36",
+    ),
+]

@@ -1,0 +1,54 @@
+"""Helpers for the stub's own tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from mmconform.stub import RunningStub
+
+ROLES = (
+    "system_admin",
+    "system_manager",
+    "system_user_manager",
+    "system_read_only_admin",
+    "system_user",
+)
+ALL_ROLES = ("anonymous", *ROLES)
+
+
+class Api:
+    """Calls the stub as a role: ``api("GET", "/api/v4/config", role="system_user")``."""
+
+    def __init__(self, stub: RunningStub) -> None:
+        self.stub = stub
+        self.client = httpx.Client(base_url=stub.url, timeout=10.0, trust_env=False)
+
+    def headers(self, role: str) -> dict[str, str]:
+        if role == "anonymous":
+            return {}
+        return {"Authorization": f"Bearer {self.stub.tokens[role]}"}
+
+    def __call__(
+        self, method: str, path: str, role: str = "system_admin", **kwargs: Any
+    ) -> httpx.Response:
+        headers = {**self.headers(role), **kwargs.pop("headers", {})}
+        return self.client.request(method, path, headers=headers, **kwargs)
+
+    def local(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        assert self.stub.local_socket is not None
+        transport = httpx.HTTPTransport(uds=str(self.stub.local_socket))
+        with httpx.Client(
+            transport=transport, base_url="http://localhost", timeout=10.0, trust_env=False
+        ) as client:
+            return client.request(method, path, **kwargs)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def error_id(response: httpx.Response) -> str:
+    body = response.json()
+    assert isinstance(body, dict), body
+    return str(body["id"])

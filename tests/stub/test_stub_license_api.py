@@ -1,0 +1,251 @@
+"""The license operations over HTTP: upload, remove, client map, load metric, trials, renewal."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+
+from mmconform.stub import RunningStub, StubOptions, start_stub
+from mmconform.stub._license import DAY_MS, build_license, load_fixture_license, sign_license
+from tests.stub._helpers import Api, error_id
+
+pytestmark = pytest.mark.usefixtures("restore_state")
+
+
+def upload(api: Api, data: bytes, role: str = "system_admin") -> object:
+    return api("POST", "/api/v4/license", role, files={"license": ("x.mattermost-license", data)})
+
+
+def test_upload_valid_license(api: Api, running_stub: RunningStub) -> None:
+    response = api(
+        "POST", "/api/v4/license", files={"license": ("l", load_fixture_license("valid"))}
+    )
+    assert response.status_code == 200
+    body = response.json()
+    for key in (
+        "id",
+        "issued_at",
+        "starts_at",
+        "expires_at",
+        "customer",
+        "features",
+        "sku_name",
+        "sku_short_name",
+        "is_trial",
+        "is_gov_sku",
+    ):
+        assert key in body
+    assert running_stub.state.license is not None
+    assert api("GET", "/api/v4/system/ping").headers["X-Version-Id"].endswith(".true")
+    full = api("GET", "/api/v4/license/client", "system_read_only_admin").json()
+    assert full["IsLicensed"] == "true"
+    assert "Id" in full
+    assert "ExpiresAt" in full
+    trimmed = api("GET", "/api/v4/license/client", "system_user").json()
+    assert trimmed["IsLicensed"] == "true"
+    assert not {"Id", "Name", "Email", "IssuedAt", "StartsAt", "ExpiresAt", "SkuName"} & set(
+        trimmed
+    )
+    assert api("GET", "/api/v4/license/client", "anonymous").json() == trimmed
+    assert api("DELETE", "/api/v4/license").json() == {"status": "OK"}
+    assert api("GET", "/api/v4/license/client").json() == {"IsLicensed": "false"}
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("garbage", "api.license.add_license.invalid.app_error"),
+        ("bad-signature", "api.license.add_license.invalid.app_error"),
+        ("tampered", "api.license.add_license.invalid.app_error"),
+        ("expired", "api.license.add_license.expired.app_error"),
+        ("not-yet-started", "api.license.add_license.expired.app_error"),
+    ],
+)
+def test_upload_refused(api: Api, name: str, expected: str) -> None:
+    response = api("POST", "/api/v4/license", files={"license": ("l", load_fixture_license(name))})
+    assert response.status_code == 400
+    assert error_id(response) == expected
+
+
+def test_upload_form_errors(api: Api) -> None:
+    response = api(
+        "POST", "/api/v4/license", content=b"plain", headers={"Content-Type": "text/plain"}
+    )
+    assert error_id(response) == "api.license.parse_license.parse_form.app_error"
+    response = api("POST", "/api/v4/license", files={"other": ("l", b"x")})
+    assert error_id(response) == "api.license.add_license.no_file.app_error"
+    response = api(
+        "POST", "/api/v4/license", data={"license": "not a file"}, files={"x": ("l", b"")}
+    )
+    assert error_id(response) == "api.license.add_license.no_file.app_error"
+    response = api(
+        "POST",
+        "/api/v4/license",
+        content=b"--broken\r\n",
+        headers={"Content-Type": "multipart/form-data; boundary=zzz"},
+    )
+    assert response.status_code == 400
+    assert api("POST", "/api/v4/license", files={"license": ("l", b"")}).status_code == 400
+
+
+def test_upload_too_few_users(api: Api) -> None:
+    now = 1_700_000_000_000
+    lic = build_license(users=2, issued_at=now, expires_at=now + 3650 * DAY_MS)
+    response = api("POST", "/api/v4/license", files={"license": ("l", sign_license(lic))})
+    assert error_id(response) == "api.license.add_license.unique_users.app_error"
+
+
+def test_local_upload_ignores_restriction(api: Api, running_stub: RunningStub) -> None:
+    running_stub.state.update_config(ExperimentalSettings={"RestrictSystemAdmin": True})
+    assert api("POST", "/api/v4/license", files={"license": ("l", b"")}).status_code == 403
+    assert api.local("POST", "/api/v4/license", files={"license": ("l", b"")}).status_code == 400
+
+
+def test_load_metric(api: Api, running_stub: RunningStub) -> None:
+    assert api("GET", "/api/v4/license/load_metric", "system_user").json() == {"load": 0}
+    assert api("GET", "/api/v4/license/load_metric", "anonymous").status_code == 401
+    now = 1_700_000_000_000
+    for users, active, load in ((1000, 50, 50), (20, 19, 950), (20, 30, 1500)):
+        running_stub.state.set_license(
+            build_license(users=users, issued_at=now, expires_at=now + DAY_MS)
+        )
+        running_stub.state.extra_users = active - len(running_stub.state.users)
+        assert api("GET", "/api/v4/license/load_metric").json() == {"load": load}
+    running_stub.state.extra_users = 0
+
+
+def test_trial_license(api: Api, running_stub: RunningStub) -> None:
+    bad = api("POST", "/api/v4/trial-license", content=b'{"users": 5')
+    assert error_id(bad) == "api.license.request-trial.bad-request"
+    mixed = api(
+        "POST",
+        "/api/v4/trial-license",
+        json={"users": 50, "terms_accepted": True, "company_name": "X"},
+    )
+    assert error_id(mixed) == "api.license.request-trial.bad-request"
+    too_few = api("POST", "/api/v4/trial-license", json={"users": 1})
+    assert error_id(too_few) == "api.license.add_license.unique_users.app_error"
+    assert api("GET", "/api/v4/trial-license/prev", "system_user").json() == {"IsLicensed": "false"}
+    ok = api(
+        "POST",
+        "/api/v4/trial-license",
+        json={"users": 100, "terms_accepted": True, "receive_emails_accepted": False},
+    )
+    assert ok.json() == {"status": "OK"}
+    assert running_stub.state.license is not None
+    assert running_stub.state.license.is_trial
+    prev = api("GET", "/api/v4/trial-license/prev").json()
+    assert prev["IsLicensed"] == "true"
+    assert prev["IsTrial"] == "true"
+    assert "Id" in prev
+    assert "Id" not in api("GET", "/api/v4/trial-license/prev", "system_user").json()
+    again = api("POST", "/api/v4/trial-license", json={"users": 100})
+    assert error_id(again) == "api.license.request-trial.can-start-trial.not-allowed"
+
+
+def test_team_edition() -> None:
+    with start_stub(StubOptions(edition="team", local_mode=False)) as stub:
+        caller = Api(stub)
+        try:
+            trial = caller("POST", "/api/v4/trial-license", json={"users": 100})
+            assert trial.status_code == 403
+            assert error_id(trial) == "api.license.upgrade_needed.app_error"
+            assert caller("GET", "/api/v4/trial-license/prev").status_code == 403
+            upgrade = caller("POST", "/api/v4/upgrade_to_enterprise")
+            assert upgrade.status_code == 202
+            assert upgrade.json() == {"status": "OK"}
+            again = caller("POST", "/api/v4/upgrade_to_enterprise")
+            assert error_id(again) == "api.upgrade_to_enterprise.app_error"
+            status = caller("GET", "/api/v4/upgrade_to_enterprise/status").json()
+            assert 0 < status["percentage"] <= 100
+            assert status["error"] is None
+            client = caller("GET", "/api/v4/config/client").json()
+            assert client["BuildEnterpriseReady"] == "false"
+        finally:
+            caller.close()
+
+
+def test_enterprise_upgrade_refused(api: Api) -> None:
+    response = api("POST", "/api/v4/upgrade_to_enterprise")
+    assert response.status_code == 429
+    assert error_id(response) == "api.upgrade_to_enterprise.already-enterprise.app_error"
+    assert api("GET", "/api/v4/upgrade_to_enterprise/allowed").json() == {"status": "OK"}
+
+
+def test_client_license_format_by_version() -> None:
+    cases = (
+        ("11.1.0", None, 200),
+        ("11.1.0", "junk", 200),
+        ("10.11.0", None, 400),
+        ("10.11.0", "junk", 400),
+        ("10.11.0", "old", 200),
+        ("6.7.0", None, 501),
+    )
+    for version, fmt, status in cases:
+        with start_stub(StubOptions(server_version=version, local_mode=False)) as stub:
+            caller = Api(stub)
+            try:
+                params = {} if fmt is None else {"format": fmt}
+                response = caller("GET", "/api/v4/license/client", "anonymous", params=params)
+                assert response.status_code == status, (version, fmt)
+                if fmt is None and status != 200:
+                    assert error_id(response) == "api.license.client.old_format.app_error"
+                if fmt == "junk" and status == 400:
+                    assert error_id(response) == "api.context.invalid_body_param.app_error"
+            finally:
+                caller.close()
+
+
+def test_renewal_before_11() -> None:
+    with start_stub(StubOptions(server_version="10.5.0", local_mode=False)) as stub:
+        caller = Api(stub)
+        try:
+            no_license = caller("GET", "/api/v4/license/renewal")
+            assert no_license.status_code == 400
+            assert caller("GET", "/api/v4/license/renewal", "system_user").status_code == 403
+            caller(
+                "POST", "/api/v4/license", files={"license": ("l", load_fixture_license("valid"))}
+            )
+            link = caller("GET", "/api/v4/license/renewal")
+            assert link.status_code == 200
+            assert link.json()["renewal_link"].startswith("https://")
+        finally:
+            caller.close()
+
+
+def test_support_packet(api: Api, running_stub: RunningStub) -> None:
+    assert error_id(api("GET", "/api/v4/system/support_packet")) == "api.no_license"
+    api("POST", "/api/v4/license", files={"license": ("l", load_fixture_license("valid"))})
+    response = api("GET", "/api/v4/system/support_packet")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/zip"
+    assert response.headers["Cache-Control"] == "no-cache, no-store, must-revalidate"
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith('attachment;filename="mm_support_packet_')
+    names = zipfile.ZipFile(io.BytesIO(response.content)).namelist()
+    assert "mattermost.log" in names
+    assert "sanitized_config.json" in names
+    no_logs = api("GET", "/api/v4/system/support_packet?basic_server_logs=false")
+    assert "mattermost.log" not in zipfile.ZipFile(io.BytesIO(no_logs.content)).namelist()
+    assert api("GET", "/api/v4/system/support_packet", "system_manager").status_code == 403
+    assert api.local("GET", "/api/v4/system/support_packet").status_code == 200
+
+
+def test_support_packet_name() -> None:
+    from mmconform.stub.handlers.system import support_packet_name
+
+    when = 1699794840.0  # 2023-11-12 13:14 UTC
+    assert support_packet_name("TestCustomer", when, new_style=True) == (
+        "mm_support_packet_TestCustomer_2023-11-12T13-14.zip"
+    )
+    assert support_packet_name("Test/Customer:Name", when, new_style=True) == (
+        "mm_support_packet_Test_Customer_Name_2023-11-12T13-14.zip"
+    )
+    assert support_packet_name("", when, new_style=True) == (
+        "mm_support_packet__2023-11-12T13-14.zip"
+    )
+    assert support_packet_name("X", when, new_style=False) == (
+        "mattermost_support_packet_2023-11-12-13-14.zip"
+    )
