@@ -16,7 +16,7 @@ OPENAPI = SPEC_DIR / "openapi.yaml"
 ERRATA = SPEC_DIR / "errata.yaml"
 README = SPEC_DIR / "README.md"
 # The original flattened API description the spec was derived from. It is not part of the
-# repository; point MMCONFORM_REFERENCE_DIR at it (default: ../shared/reference beside the checkout).
+# repository; MMCONFORM_REFERENCE_DIR points at it (default: ../shared/reference).
 REFERENCE_DIR = Path(
     os.environ.get("MMCONFORM_REFERENCE_DIR", str(REPO.parent / "shared" / "reference"))
 )

@@ -1,0 +1,58 @@
+"""Reproduction lines never carry a token."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from mmconform.harness._reproduce import failure_header, redact
+from mmconform.harness._schema import curl_command
+
+TOKENS = {"system_admin": "adm1ntok3n", "system_user": "us3rtok3n"}
+
+
+def test_known_tokens_are_named_by_role() -> None:
+    line = "curl -H 'Authorization: Bearer adm1ntok3n' http://h/api/v4/config"
+    assert redact(line, TOKENS) == (
+        "curl -H 'Authorization: Bearer <redacted:system_admin>' http://h/api/v4/config"
+    )
+
+
+def test_unknown_credentials_are_redacted_too() -> None:
+    text = (
+        "-H 'Authorization: BEARER zzzz' -H 'Cookie: MMAUTHTOKEN=cookietok; x=1' "
+        "http://h/api/v4/x?access_token=qtok&y=1"
+    )
+    out = redact(text, TOKENS)
+    for secret in ("zzzz", "cookietok", "qtok"):
+        assert secret not in out
+    assert "Authorization: BEARER <redacted>" in out
+    assert "MMAUTHTOKEN=<redacted>" in out
+    assert "access_token=<redacted>&y=1" in out
+
+
+def test_tokens_in_bodies_are_redacted() -> None:
+    assert "us3rtok3n" not in redact('{"token": "us3rtok3n"}', TOKENS)
+
+
+def test_curl_command_from_a_sent_request_is_redactable() -> None:
+    request = SimpleNamespace(
+        method="PUT",
+        url="http://h/api/v4/config/patch",
+        headers={"Authorization": "Bearer adm1ntok3n", "Content-Type": "application/json"},
+        body=b'{"ServiceSettings": {}}',
+    )
+    line = redact(curl_command(SimpleNamespace(request=request)), TOKENS)
+    assert line.startswith("curl -X PUT")
+    assert "'Authorization: Bearer <redacted:system_admin>'" in line
+    assert "adm1ntok3n" not in line
+    assert line.endswith("http://h/api/v4/config/patch")
+
+
+def test_failure_header_names_everything_needed_to_replay() -> None:
+    header = failure_header(
+        operation="GetPing", role="system_admin", seed=123, profile="gate", server_version="11.1.0"
+    )
+    assert "GetPing" in header
+    assert "system_admin" in header
+    assert "--mm-profile gate --mm-seed 123" in header
+    assert "11.1.0" in header

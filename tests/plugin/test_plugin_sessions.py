@@ -1,0 +1,226 @@
+"""Whole pytest sessions with the plugin, in a scratch project: when it activates, what it
+deselects and skips (with reasons), its exit codes, and its session-end state check."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mmconform.harness._preflight import (
+    EXIT_STATE_NOT_RESTORED,
+    EXIT_TARGET_MISCONFIGURED,
+)
+from mmconform.stub import StubOptions, start_stub
+
+SAMPLE_SUITE = """
+import pytest
+
+@pytest.mark.mm_operation("RestartServer")
+def test_restart():
+    pass
+
+@pytest.mark.mm_operation("GetLicenseLoadMetric")
+def test_load_metric():
+    pass
+
+@pytest.mark.mm_role("system_manager")
+def test_needs_manager():
+    pass
+
+def test_plain():
+    pass
+"""
+
+
+def run(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("MMCONFORM_", "PYTEST_")) and k != "CI"
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rs", *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+    suites = tmp_path / "suites"
+    suites.mkdir()
+    (suites / "test_sample.py").write_text(SAMPLE_SUITE, encoding="utf-8")
+    other = tmp_path / "tests"
+    other.mkdir()
+    (other / "test_own.py").write_text("def test_own():\n    pass\n", encoding="utf-8")
+    return tmp_path
+
+
+@pytest.fixture
+def stub_target(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
+    with start_stub(StubOptions()) as stub:
+        path = tmp_path / "target.toml"
+        stub.write_target(path)
+        yield path, dict(stub.tokens)
+
+
+def test_project_tests_alone_never_start_a_target(project: Path) -> None:
+    result = run(project, "tests")
+    assert result.returncode == 0, result.stdout
+    assert "mmconform: target" not in result.stdout
+    # The header still tells which profile and seed would be used.
+    assert "mmconform: profile gate" in result.stdout
+
+
+def test_embedded_stub_allows_destructive_operations(project: Path) -> None:
+    result = run(project, "suites")
+    assert result.returncode == 0, result.stdout
+    assert "(embedded stub)" in result.stdout
+    assert "destructive operations: allowed" in result.stdout
+    assert "4 passed" in result.stdout
+
+
+def test_no_destructive_deselects_with_reason(project: Path) -> None:
+    result = run(project, "suites", "--no-destructive")
+    assert result.returncode == 0, result.stdout
+    assert "3 passed, 1 deselected" in result.stdout
+    assert "test_restart: RestartServer is destructive" in result.stdout
+
+
+def test_operations_newer_than_the_target_are_deselected(project: Path) -> None:
+    result = run(project, "suites", "--stub-version", "10.5.0")
+    assert result.returncode == 0, result.stdout
+    assert "test_load_metric: GetLicenseLoadMetric needs server 10.8.0+" in result.stdout
+    assert "target is 10.5.0" in result.stdout
+
+
+def test_real_target_missing_roles_and_destructive_default(
+    project: Path, stub_target: tuple[Path, dict[str, str]]
+) -> None:
+    path, tokens = stub_target
+    path.write_text(
+        f'[target]\nurl = "{_url(path)}"\n[tokens]\nsystem_admin = "{tokens["system_admin"]}"\n',
+        encoding="utf-8",
+    )
+    result = run(project, "suites", f"--target-file={path}")
+    assert result.returncode == 0, result.stdout
+    assert "roles not given (tests needing them are skipped): system_manager" in result.stdout
+    assert "SKIPPED" in result.stdout
+    assert "MMCONFORM_TOKEN_SYSTEM_MANAGER" in result.stdout
+    # Not the embedded stub: destructive operations are off unless asked for.
+    assert "test_restart: RestartServer is destructive" in result.stdout
+
+
+def test_token_of_the_wrong_role_stops_the_run(
+    project: Path, stub_target: tuple[Path, dict[str, str]]
+) -> None:
+    path, tokens = stub_target
+    path.write_text(
+        f'[target]\nurl = "{_url(path)}"\n[tokens]\nsystem_admin = "{tokens["system_manager"]}"\n',
+        encoding="utf-8",
+    )
+    result = run(project, "suites", f"--target-file={path}")
+    assert result.returncode == EXIT_TARGET_MISCONFIGURED, result.stdout
+    assert "token for system_admin" in result.stdout + result.stderr
+    assert "lacks manage_system" in result.stdout + result.stderr
+
+
+def test_bad_target_file_stops_the_run(project: Path) -> None:
+    bad = project / "bad.toml"
+    bad.write_text("[target]\nurl = 'nope'\n", encoding="utf-8")
+    result = run(project, "suites", f"--target-file={bad}")
+    assert result.returncode == EXIT_TARGET_MISCONFIGURED
+    assert "not an http(s) base URL" in result.stdout + result.stderr
+
+
+def test_environment_overrides_the_target_file(
+    project: Path, stub_target: tuple[Path, dict[str, str]]
+) -> None:
+    path, tokens = stub_target
+    env_url = _url(path)
+    path.write_text('[target]\nurl = "http://127.0.0.1:9"\n', encoding="utf-8")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "suites",
+            f"--target-file={path}",
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("MMCONFORM_")},
+            "MMCONFORM_TARGET_URL": env_url,
+            "MMCONFORM_TOKEN_SYSTEM_ADMIN": tokens["system_admin"],
+        },
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"mmconform: target {env_url} (env MMCONFORM_TARGET_URL)" in result.stdout
+
+
+def test_space_separated_target_file_outside_the_project_is_refused(
+    project: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    elsewhere = tmp_path_factory.mktemp("elsewhere") / "target.toml"
+    elsewhere.write_text('[target]\nurl = "http://127.0.0.1:9"\n', encoding="utf-8")
+    result = run(project, "--target-file", str(elsewhere))
+    assert result.returncode == pytest.ExitCode.USAGE_ERROR
+    assert f"write --target-file={elsewhere} (with '=')" in result.stderr
+
+
+def test_profile_and_seed_are_printed(project: Path) -> None:
+    result = run(project, "tests", "--mm-profile", "dev", "--mm-seed", "7")
+    assert "mmconform: profile dev" in result.stdout
+    assert "--mm-profile dev --mm-seed 7" in result.stdout
+    result = run(project, "tests", "--hypothesis-profile", "deep")
+    assert "mmconform: profile deep" in result.stdout
+
+
+LEAKY_SUITE = """
+import httpx
+from mmconform.plugin import current_session
+
+def _admin():
+    target = current_session().require_target()
+    return httpx.Client(
+        base_url=target.api_url,
+        headers={"Authorization": "Bearer " + target.tokens["system_admin"]},
+    )
+
+def test_leaves_server_busy():
+    assert _admin().post("/server_busy", params={"seconds": 600}).status_code == 200
+
+def test_changes_config_without_restoring():
+    body = {"ServiceSettings": {"EnableDeveloper": True}}
+    assert _admin().put("/config/patch", json=body).status_code == 200
+"""
+
+
+def test_state_left_changed_is_a_suite_error(project: Path) -> None:
+    (project / "suites" / "test_sample.py").write_text(LEAKY_SUITE, encoding="utf-8")
+    result = run(project, "suites")
+    assert result.returncode == EXIT_STATE_NOT_RESTORED, result.stdout
+    assert "2 passed" in result.stdout
+    assert "server state not restored" in result.stdout
+    assert "still busy at session end" in result.stdout
+    assert "ServiceSettings.EnableDeveloper: False -> True" in result.stdout
+
+
+def _url(target_file: Path) -> str:
+    import tomllib
+
+    return str(tomllib.loads(target_file.read_text(encoding="utf-8"))["target"]["url"])

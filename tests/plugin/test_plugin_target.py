@@ -1,0 +1,138 @@
+"""Target resolution: the file format, environment overrides, and clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mmconform.harness._target import (
+    TargetError,
+    normalise_url,
+    read_target_file,
+    resolve_target,
+)
+
+GOOD = """
+[target]
+url = "http://127.0.0.1:8065/"
+server_version = "11.1.0"
+local_socket = "/tmp/x.socket"
+features = ["local_mode"]
+
+[tokens]
+system_admin = "file-admin"
+system_user = "file-user"
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "target.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_file_is_read(tmp_path: Path) -> None:
+    target = resolve_target(target_file=write(tmp_path, GOOD), target_url=None, environ={})
+    assert target is not None
+    assert target.url == "http://127.0.0.1:8065"
+    assert target.api_url == "http://127.0.0.1:8065/api/v4"
+    assert target.server_version == "11.1.0"
+    assert target.local_socket == "/tmp/x.socket"
+    assert target.features == frozenset({"local_mode"})
+    assert dict(target.tokens) == {"system_admin": "file-admin", "system_user": "file-user"}
+    assert target.roles == ("system_admin", "system_user")
+    assert target.most_privileged_role == "system_admin"
+    assert "system_manager" in target.missing_roles
+    assert not target.embedded
+
+
+def test_environment_overrides_file_and_option_overrides_environment(tmp_path: Path) -> None:
+    env = {
+        "MMCONFORM_TARGET_URL": "http://env.example:1/api/v4",
+        "MMCONFORM_TOKEN_SYSTEM_ADMIN": "env-admin",
+        "MMCONFORM_TOKEN_SYSTEM_MANAGER": "env-manager",
+        "MMCONFORM_LOCAL_SOCKET": "/env.socket",
+        "MMCONFORM_SERVER_VERSION": "10.5.0",
+    }
+    target = resolve_target(target_file=write(tmp_path, GOOD), target_url=None, environ=env)
+    assert target is not None
+    assert target.url == "http://env.example:1"
+    assert target.tokens["system_admin"] == "env-admin"
+    assert target.tokens["system_user"] == "file-user"
+    assert target.tokens["system_manager"] == "env-manager"
+    assert target.local_socket == "/env.socket"
+    assert target.server_version == "10.5.0"
+    assert target.sources["token:system_admin"] == "env MMCONFORM_TOKEN_SYSTEM_ADMIN"
+    assert target.sources["token:system_user"].startswith("file ")
+
+    target = resolve_target(
+        target_file=write(tmp_path, GOOD), target_url="https://opt.example", environ=env
+    )
+    assert target is not None
+    assert target.url == "https://opt.example"
+    assert target.sources["url"] == "option --target-url"
+
+
+def test_no_target_means_embedded_stub() -> None:
+    assert resolve_target(target_file=None, target_url=None, environ={}) is None
+
+
+def test_tokens_without_url_are_an_error() -> None:
+    with pytest.raises(TargetError, match="no URL"):
+        resolve_target(
+            target_file=None, target_url=None, environ={"MMCONFORM_TOKEN_SYSTEM_ADMIN": "x"}
+        )
+
+
+def test_unknown_role_in_environment() -> None:
+    with pytest.raises(TargetError, match=r"MMCONFORM_TOKEN_SUPERUSER.*unknown role 'superuser'"):
+        resolve_target(
+            target_file=None,
+            target_url="http://h",
+            environ={"MMCONFORM_TOKEN_SUPERUSER": "x"},
+        )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[target\nurl=", "not valid TOML"),
+        ("[tokens]\nsystem_admin='x'\n", "missing \\[target\\] table"),
+        ("[target]\nserver_version='11.1.0'\n", "has no `url`"),
+        ("[target]\nurl='ftp://h'\n", "not an http\\(s\\) base URL"),
+        ("[target]\nurl='http://h'\nport=1\n", "unknown key\\(s\\) \\['port'\\]"),
+        ("[target]\nurl='http://h'\n[tokens]\nroot='x'\n", "unknown role 'root'"),
+        ("[target]\nurl='http://h'\n[tokens]\nsystem_admin=3\n", "\\[tokens\\].system_admin"),
+        ("[target]\nurl='http://h'\nfeatures='x'\n", "features must be a list"),
+        ("[target]\nurl='http://h'\n[extra]\n", "unknown table"),
+    ],
+)
+def test_bad_files_name_the_problem(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(TargetError, match=message) as info:
+        read_target_file(path)
+    assert str(path) in str(info.value)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(TargetError, match="no such file"):
+        read_target_file(tmp_path / "nope.toml")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("http://h:1", "http://h:1"),
+        ("http://h:1/", "http://h:1"),
+        ("http://h:1/api/v4/", "http://h:1"),
+        ("https://h/prefix", "https://h/prefix"),
+    ],
+)
+def test_url_normalisation(raw: str, expected: str) -> None:
+    assert normalise_url(raw, origin="test") == expected
+
+
+def test_url_with_query_is_rejected() -> None:
+    with pytest.raises(TargetError, match="query"):
+        normalise_url("http://h/?a=1", origin="test")
