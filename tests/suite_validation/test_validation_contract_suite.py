@@ -136,6 +136,13 @@ DEFECTS = [
     Defect(Fault.AUDITS_500_ON_BAD_PAGING, AUDITS, "not_a_server_error", "GetAudits"),
     # Errors that are not AppError JSON.
     Defect(Fault.ERROR_BODY_PLAIN_TEXT, AUDITS, "content_type_conformance", "GetAudits"),
+    # A required response header missing (every response carries X-Request-Id).
+    Defect(
+        Fault.MISSING_REQUEST_ID_HEADER,
+        TIMEZONES,
+        "response_headers_conformance",
+        "GetSupportedTimezone",
+    ),
     # Authentication ignored on an operation that needs a login.
     Defect(Fault.TIMEZONES_IGNORE_AUTH, TIMEZONES, "ignored_auth", "GetSupportedTimezone"),
     Defect(
