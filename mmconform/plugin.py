@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -196,6 +197,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "built for these, which also makes collection faster.",
     )
     group.addoption(
+        "--reports-dir",
+        dest="mm_reports_dir",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help="Where a suite run writes its JUnit XML (junit.xml) and Allure results "
+        "(allure-results/) unless --junitxml / --alluredir say otherwise (default: "
+        "<rootdir>/reports). Only for runs of the conformance suites.",
+    )
+    group.addoption(
+        "--no-reports",
+        dest="mm_no_reports",
+        action="store_true",
+        default=False,
+        help="Write no report files unless --junitxml / --alluredir ask for them.",
+    )
+    group.addoption(
         "--stub-version",
         metavar="VERSION",
         default=None,
@@ -206,7 +224,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 # --- configure -------------------------------------------------------------------------------
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    # tryfirst: the JUnit and Allure plugins read their output options in their own configure.
+    _default_report_outputs(config)
     for line in (
         f"{CONFORMANCE_MARK}: a conformance test (collected under suites/; needs a target)",
         "mm_operation(*operation_ids): the spec operations a test exercises",
@@ -248,6 +269,36 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.stash[_STATE_KEY] = state
     _CURRENT.append(state)
+
+
+def _runs_only_suites(config: pytest.Config) -> bool:
+    """True when every path this run was given lies under ``<rootdir>/suites``."""
+    suites = (config.rootpath / SUITES_DIR).resolve()
+    paths = [str(arg).split("::", 1)[0] for arg in config.args]
+    if not paths:
+        return False
+    for raw in paths:
+        path = (config.invocation_params.dir / raw).resolve()
+        if not path.is_relative_to(suites):
+            return False
+    return True
+
+
+def _default_report_outputs(config: pytest.Config) -> None:
+    """A suite run writes JUnit XML and Allure results to ``reports/`` unless told otherwise."""
+    if config.getoption("mm_no_reports") or not _runs_only_suites(config):
+        return
+    reports = config.getoption("mm_reports_dir") or config.rootpath / "reports"
+    reports = Path(reports)
+    if not getattr(config.option, "xmlpath", None):
+        config.option.xmlpath = str(reports / "junit.xml")
+    if hasattr(config.option, "allure_report_dir") and not config.option.allure_report_dir:
+        allure_dir = reports / "allure-results"
+        if not _is_xdist_worker(config):
+            # Results of an earlier run would be merged into this one's report: start clean.
+            # Workers share the controller's folder and must not wipe each other's files.
+            shutil.rmtree(allure_dir, ignore_errors=True)
+        config.option.allure_report_dir = str(allure_dir)
 
 
 def _check_option_form(config: pytest.Config) -> None:

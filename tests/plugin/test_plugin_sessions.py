@@ -89,6 +89,28 @@ def test_embedded_stub_allows_destructive_operations(project: Path) -> None:
     assert "4 passed" in result.stdout
 
 
+def test_suite_runs_write_junit_and_allure_results_to_reports(project: Path) -> None:
+    stale = project / "reports" / "allure-results" / "stale-result.json"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("{}", encoding="utf-8")
+    result = run(project, "suites")
+    assert result.returncode == 0, result.stdout
+    junit = (project / "reports" / "junit.xml").read_text(encoding="utf-8")
+    assert 'tests="4"' in junit
+    results = list((project / "reports" / "allure-results").glob("*-result.json"))
+    assert len(results) == 4, results  # one per test; the earlier run's file is gone
+
+
+def test_explicit_report_options_and_project_tests_are_left_alone(project: Path) -> None:
+    result = run(project, "suites", "--junitxml=elsewhere.xml", "--no-reports")
+    assert result.returncode == 0, result.stdout
+    assert (project / "elsewhere.xml").is_file()
+    assert not (project / "reports").exists()
+    result = run(project, "tests")
+    assert result.returncode == 0, result.stdout
+    assert not (project / "reports").exists()
+
+
 def test_no_destructive_deselects_with_reason(project: Path) -> None:
     result = run(project, "suites", "--no-destructive")
     assert result.returncode == 0, result.stdout
