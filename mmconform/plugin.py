@@ -15,7 +15,7 @@ server's state changed (config differs from the start snapshot, or the server is
 from __future__ import annotations
 
 import contextlib
-import itertools
+import copy
 import os
 import shutil
 from collections.abc import Iterator
@@ -221,6 +221,52 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+# --- early configuration ---------------------------------------------------------------------
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(
+    early_config: pytest.Config, parser: pytest.Parser, args: list[str]
+) -> None:
+    _repair_rootdir(early_config, parser, args)
+
+
+def _repair_rootdir(config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
+    """Make ``--target-file FILE`` (with a space) work wherever FILE lives.
+
+    pytest chooses its rootdir and configuration file before any plugin option is known, so it
+    takes FILE for a test path: with FILE outside the project (``/tmp/target.toml``), the
+    rootdir becomes FILE's folder and the project's configuration is lost. Now that the plugin's
+    options are known, the choice is made again with FILE where it belongs; when the answer
+    differs, the configuration pytest would have found is put in place before any conftest is
+    loaded, and its ``addopts`` are applied as pytest would have applied them.
+    """
+    from _pytest.config.findpaths import determine_setup  # pytest's own rootdir logic
+
+    namespace = config.known_args_namespace
+    rootpath, inipath, inicfg, ignored = determine_setup(
+        inifile=namespace.inifilename,
+        override_ini=namespace.override_ini,
+        args=namespace.file_or_dir,
+        rootdir_cmd_arg=namespace.rootdir or None,
+        invocation_dir=config.invocation_params.dir,
+    )
+    if rootpath == config.rootpath and inipath == config.inipath:
+        return
+    wrong_confcutdir = str(config.inipath.parent if config.inipath else config.rootpath)
+    config._rootpath = rootpath
+    config._inipath = inipath
+    config._inicfg = inicfg
+    config._ignored_config_files = ignored
+    config._inicache.clear()
+    parser.extra_info["rootdir"] = str(rootpath)
+    parser.extra_info["inifile"] = str(inipath)
+    args[:] = [*config.getini("addopts"), *args]
+    config.known_args_namespace = parser.parse_known_args(args, namespace=copy.copy(config.option))
+    if config.known_args_namespace.confcutdir in (None, wrong_confcutdir):
+        config.known_args_namespace.confcutdir = str(inipath.parent if inipath else rootpath)
+
+
 # --- configure -------------------------------------------------------------------------------
 
 
@@ -237,7 +283,6 @@ def pytest_configure(config: pytest.Config) -> None:
     ):
         config.addinivalue_line("markers", line)
 
-    _check_option_form(config)
     timeout = config.getoption("request_timeout")
     if timeout is None or timeout <= 0:
         raise pytest.UsageError("--request-timeout must be a positive number of seconds")
@@ -299,23 +344,6 @@ def _default_report_outputs(config: pytest.Config) -> None:
             # Workers share the controller's folder and must not wipe each other's files.
             shutil.rmtree(allure_dir, ignore_errors=True)
         config.option.allure_report_dir = str(allure_dir)
-
-
-def _check_option_form(config: pytest.Config) -> None:
-    """``--target-file FILE`` (with a space) outside the project misleads pytest: it decides its
-    rootdir before plugin options are known, takes FILE for a test path, and then ignores the
-    project's configuration. Say so instead of running the wrong tests."""
-    args = [str(arg) for arg in config.invocation_params.args]
-    for flag, value in itertools.pairwise(args):
-        if flag not in ("--target-file", "--ca-bundle"):
-            continue
-        cwd = config.invocation_params.dir.resolve()
-        if not (cwd / value).resolve().is_relative_to(cwd):
-            raise pytest.UsageError(
-                f"write {flag}={value} (with '='): with a space, pytest takes {value} for a test "
-                f"path when choosing its rootdir (it chose {config.rootpath}) and loses the "
-                "project's configuration"
-            )
 
 
 def _hypothesis_profile_option(config: pytest.Config) -> str | None:

@@ -194,14 +194,22 @@ def test_environment_overrides_the_target_file(
     assert f"mmconform: target {env_url} (env MMCONFORM_TARGET_URL)" in result.stdout
 
 
-def test_space_separated_target_file_outside_the_project_is_refused(
-    project: Path, tmp_path_factory: pytest.TempPathFactory
+def test_space_separated_target_file_outside_the_project_works(
+    project: Path,
+    stub_target: tuple[Path, dict[str, str]],
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
+    # pytest picks its rootdir before plugin options are known and would take the file's folder;
+    # the plugin puts the project's rootdir and configuration back.
     elsewhere = tmp_path_factory.mktemp("elsewhere") / "target.toml"
-    elsewhere.write_text('[target]\nurl = "http://127.0.0.1:9"\n', encoding="utf-8")
+    elsewhere.write_bytes(stub_target[0].read_bytes())
+    (project / "pytest.ini").write_text("[pytest]\ntestpaths = suites\n", encoding="utf-8")
     result = run(project, "--target-file", str(elsewhere))
-    assert result.returncode == pytest.ExitCode.USAGE_ERROR
-    assert f"write --target-file={elsewhere} (with '=')" in result.stderr
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"rootdir: {project}" in result.stdout
+    # testpaths from the project's configuration: the suites only (destructive is off for a file)
+    assert "3 passed, 1 deselected" in result.stdout
+    assert "test_own" not in result.stdout
 
 
 def test_profile_and_seed_are_printed(project: Path) -> None:
