@@ -236,9 +236,10 @@ class CaseRunner:
         )
         body = _THEIR_CURL.sub("", str(exc.message)).strip()
         curl = curl_command(response)
+        rules = errata_note(self.contract, operation_id, self.server_version)
         text = (
             f"{header}\nfailed check(s): {', '.join(checks)}\n\n{body}\n\n"
-            f"Reproduce (credentials redacted):\n    {curl}\n"
+            f"Reproduce (credentials redacted):\n    {curl}\n{rules}"
         )
         return redact(text, self.target.tokens)
 
@@ -251,6 +252,25 @@ class CaseRunner:
             if token and token in value:
                 return role
         return ANONYMOUS_ROLE if not value else "unknown credentials"
+
+
+def errata_note(contract: Any, operation_id: str, server_version: str | None) -> str:
+    """Which spec/errata.yaml rules shaped the checks of this operation on this version, so a
+    failure says what was expected and why."""
+    version = parse_version(server_version)
+    lines = []
+    for erratum in contract.errata_for(operation_id):
+        effects = erratum.effects_for(version)
+        parts = []
+        if effects.skip_checks:
+            parts.append("skips " + ", ".join(sorted(effects.skip_checks)))
+        if effects.extra_status:
+            parts.append("also accepts " + ", ".join(sorted(effects.extra_status)))
+        if parts:
+            lines.append(f"    {erratum.id} ({erratum.decision}): {'; '.join(parts)}")
+    if not lines:
+        return ""
+    return "\nErrata applied to this operation (spec/errata.yaml):\n" + "\n".join(lines) + "\n"
 
 
 def curl_command(response: Any) -> str:

@@ -172,6 +172,8 @@ def test_relevant_contract_test_fails(stub_target: Path, defect: Defect) -> None
     if "test_operation" in defect.failing:
         assert "as role" in run.output
         assert "--mm-seed" in run.output
+        # ... and which errata rules shaped the checks it ran.
+        assert "Errata applied to this operation (spec/errata.yaml):" in run.output
 
 
 def test_same_tests_pass_against_the_faithful_stub(stub_target: Path) -> None:
