@@ -6,7 +6,10 @@ from typing import Any
 
 import httpx
 
+from mmconform._version import Version
+from mmconform.contract import load_contract
 from mmconform.stub import RunningStub
+from tests.contract_check import Recorder
 
 ROLES = (
     "system_admin",
@@ -19,11 +22,21 @@ ALL_ROLES = ("anonymous", *ROLES)
 
 
 class Api:
-    """Calls the stub as a role: ``api("GET", "/api/v4/config", role="system_user")``."""
+    """Calls the stub as a role: ``api("GET", "/api/v4/config", role="system_user")``.
+
+    Every response is recorded; ``recorder.problems()`` lists those that disagree with
+    spec/openapi.yaml (the shared ``api`` fixture checks after each test).
+    """
 
     def __init__(self, stub: RunningStub) -> None:
         self.stub = stub
-        self.client = httpx.Client(base_url=stub.url, timeout=10.0, trust_env=False)
+        self.recorder = Recorder(load_contract(), Version.parse(stub.server_version))
+        self.client = httpx.Client(
+            base_url=stub.url,
+            timeout=10.0,
+            trust_env=False,
+            event_hooks={"response": [self.recorder.hook]},
+        )
 
     def headers(self, role: str) -> dict[str, str]:
         if role == "anonymous":
@@ -40,7 +53,11 @@ class Api:
         assert self.stub.local_socket is not None
         transport = httpx.HTTPTransport(uds=str(self.stub.local_socket))
         with httpx.Client(
-            transport=transport, base_url="http://localhost", timeout=10.0, trust_env=False
+            transport=transport,
+            base_url="http://localhost",
+            timeout=10.0,
+            trust_env=False,
+            event_hooks={"response": [self.recorder.hook]},
         ) as client:
             return client.request(method, path, **kwargs)
 

@@ -140,6 +140,9 @@ def test_restricted_admin_local_mode_is_not_blocked(api: Api, running_stub: Runn
     assert api.local("POST", "/api/v4/config/reload").status_code == 200
 
 
+# This test probes which routes exist on the socket at all (404 for the ones that do not), which
+# the contract does not describe per transport.
+@pytest.mark.off_contract
 def test_local_socket_routes(api: Api) -> None:
     assert api.local("GET", "/api/v4/system/ping").status_code == 200
     assert api.local("GET", "/api/v4/config").status_code == 200
