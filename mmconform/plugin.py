@@ -229,6 +229,7 @@ def pytest_load_initial_conftests(
     early_config: pytest.Config, parser: pytest.Parser, args: list[str]
 ) -> None:
     _repair_rootdir(early_config, parser, args)
+    _split_parametrized_node_ids(early_config, args)
 
 
 def _repair_rootdir(config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
@@ -265,6 +266,48 @@ def _repair_rootdir(config: pytest.Config, parser: pytest.Parser, args: list[str
     config.known_args_namespace = parser.parse_known_args(args, namespace=copy.copy(config.option))
     if config.known_args_namespace.confcutdir in (None, wrong_confcutdir):
         config.known_args_namespace.confcutdir = str(inipath.parent if inipath else rootpath)
+
+
+_WANTED_IDS_KEY = pytest.StashKey[set[tuple[Path, str]]]()
+
+
+def _split_parametrized_node_ids(config: pytest.Config, args: list[str]) -> None:
+    """Let ``file.py::test_operation[GET /api/v4/system/ping]`` select one generated test.
+
+    schemathesis collects an operation's tests under one collector, so pytest cannot match a
+    node id with a parametrization against it. The argument is widened to the test function
+    here and narrowed back to exactly the requested items after collection.
+    """
+    wanted: set[tuple[Path, str]] = set()
+    for index, arg in enumerate(args):
+        if arg.startswith("-") or "::" not in arg or not arg.endswith("]"):
+            continue
+        path, _, rest = arg.partition("::")
+        *outer, last = rest.split("::")
+        name, bracket, _ = last.partition("[")
+        if not bracket:
+            continue
+        wanted.add(((config.invocation_params.dir / path).resolve(), last))
+        args[index] = "::".join([path, *outer, name])
+    config.stash[_WANTED_IDS_KEY] = wanted
+
+
+def _narrow_to_wanted_ids(config: pytest.Config, items: list[pytest.Item]) -> None:
+    wanted = config.stash.get(_WANTED_IDS_KEY, set())
+    if not wanted:
+        return
+    widened = {(path, name.partition("[")[0]) for path, name in wanted}
+    keep: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        base = getattr(item, "originalname", item.name.partition("[")[0])
+        if (item.path, base) in widened and (item.path, item.name) not in wanted:
+            dropped.append(item)
+        else:
+            keep.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
 
 
 # --- configure -------------------------------------------------------------------------------
@@ -452,6 +495,7 @@ def _item_operations(item: pytest.Item, by_label: dict[str, OperationInfo]) -> l
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
+    _narrow_to_wanted_ids(config, items)
     state = config.stash.get(_STATE_KEY, None)
     if state is None:
         return

@@ -254,3 +254,13 @@ def _url(target_file: Path) -> str:
     import tomllib
 
     return str(tomllib.loads(target_file.read_text(encoding="utf-8"))["target"]["url"])
+
+
+def test_one_generated_contract_test_can_be_selected_by_node_id() -> None:
+    # The node id a failure prints is the one a user pastes back to rerun just that test.
+    root = Path(__file__).resolve().parents[2]
+    nodeid = "suites/contract/test_contract.py::test_operation[GET /api/v4/system/ping]"
+    result = run(root, nodeid, "--no-reports", "-v")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{nodeid} PASSED" in result.stdout
+    assert "1 passed" in result.stdout
