@@ -582,20 +582,26 @@ def _exit(message: str, returncode: int) -> None:
     pytest.exit(f"mmconform: {message}", returncode=returncode)
 
 
-def _activate(state: SessionState) -> None:
-    """Resolve the target (or start the stub), run the preflight, take the config snapshot."""
-    if state.active:
-        return
-    config = state.config
+def _resolve_target_or_exit(config: pytest.Config) -> Target | None:
+    """The target the options and environment describe (None: none given); a bad description
+    ends the run with EXIT_TARGET_MISCONFIGURED."""
     try:
-        target = resolve_target(
+        return resolve_target(
             target_file=config.getoption("target_file"),
             target_url=config.getoption("target_url"),
             environ=os.environ,
         )
     except TargetError as exc:
         _exit(f"target configuration error: {exc}", EXIT_TARGET_MISCONFIGURED)
+        return None
+
+
+def _activate(state: SessionState) -> None:
+    """Resolve the target (or start the stub), run the preflight, take the config snapshot."""
+    if state.active:
         return
+    config = state.config
+    target = _resolve_target_or_exit(config)
     if target is None:
         target = _start_embedded_stub(state)
     state.target = target
@@ -651,15 +657,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     state = config.stash.get(_STATE_KEY, None)
     if state is None or not _is_xdist_controller(config):
         return
-    try:
-        target = resolve_target(
-            target_file=config.getoption("target_file"),
-            target_url=config.getoption("target_url"),
-            environ=os.environ,
-        )
-    except TargetError as exc:
-        _exit(f"target configuration error: {exc}", EXIT_TARGET_MISCONFIGURED)
-        return
+    target = _resolve_target_or_exit(config)
     if target is None:
         return
     state.target = target
