@@ -7,12 +7,12 @@ The config is a nested ``dict`` shaped like the real ``model.Config`` JSON.  The
 from __future__ import annotations
 
 import contextlib
-import copy
 import json
 import os
 import tempfile
 import weakref
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,12 +28,16 @@ from mmconform.stub._config_defaults import (
     access_tags,
     default_config,
 )
+from mmconform.stub._config_defaults import (
+    clone as clone,
+)
 from mmconform.stub._errors import AppError
 
 Path_ = tuple[str, ...]
 _DEFAULTS = default_config()
 _INT64 = (-(2**63), 2**63 - 1)
 _NON_PERMISSION_TAGS = frozenset({"write_restrictable", "cloud_restrictable"})
+_IMMUTABLE: frozenset[type] = frozenset({str, int, bool, float, type(None)})  # shared, not copied
 
 
 class ConfigDecodeError(ValueError):
@@ -58,6 +62,47 @@ def leaves(tree: Mapping[str, Any] = _DEFAULTS, prefix: Path_ = ()) -> Iterator[
 
 
 LEAVES: tuple[tuple[Path_, Any], ...] = tuple(leaves())
+
+
+def _leaf_runs() -> tuple[tuple[Path_, tuple[tuple[str, Path_, Any], ...]], ...]:
+    """LEAVES cut into runs of consecutive leaves with the same parent: (parent, leaves).
+
+    Walking the runs in order visits the leaves in document order, but resolves each parent
+    object once per run instead of once per leaf.
+    """
+    runs: list[tuple[Path_, list[tuple[str, Path_, Any]]]] = []
+    for path, default in LEAVES:
+        parent = path[:-1]
+        if not runs or runs[-1][0] != parent:
+            runs.append((parent, []))
+        runs[-1][1].append((path[-1], path, default))
+    return tuple((parent, tuple(items)) for parent, items in runs)
+
+
+LEAF_RUNS = _leaf_runs()
+
+
+def _mapping_at(cfg: Any, path: Path_) -> Mapping[str, Any] | None:
+    """The object at ``path`` if it is a Mapping (``has_path(cfg, (*path, key))`` is then
+    ``key in`` it), else None."""
+    node = cfg
+    for key in path:
+        if not isinstance(node, Mapping) or key not in node:
+            return None
+        node = node[key]
+    return node if isinstance(node, Mapping) else None
+
+
+def _dict_at(cfg: dict[str, Any], path: Path_) -> dict[str, Any]:
+    """The dict at ``path``, created (over any non-dict) as ``set_path`` does."""
+    node = cfg
+    for key in path:
+        nxt = node.get(key)
+        if not isinstance(nxt, dict):
+            nxt = {}
+            node[key] = nxt
+        node = nxt
+    return node
 
 
 def get_path(cfg: Mapping[str, Any], path: Path_) -> Any:
@@ -174,16 +219,21 @@ def _check_leaf(path: Path_, default: Any, value: Any) -> Any:
         for plugin_id, settings in value.items():
             if settings is not None and not isinstance(settings, dict):
                 raise ConfigDecodeError(f"{where}.{plugin_id}: expected an object")
-    return copy.deepcopy(value)
+    return clone(value)
 
 
 def _decode_struct(obj: Any, schema: Mapping[str, Any], prefix: Path_) -> dict[str, Any]:
     if not isinstance(obj, dict):
         raise ConfigDecodeError(f"{'.'.join(prefix) or 'config'}: expected an object")
-    lower = {k.lower(): k for k in schema}
+    lower: dict[str, str] | None = None
     out: dict[str, Any] = {}
     for key, value in obj.items():
-        name = key if key in schema else lower.get(key.lower())
+        if key in schema:
+            name: str | None = key
+        else:
+            if lower is None:
+                lower = {k.lower(): k for k in schema}
+            name = lower.get(key.lower())
         if name is None:
             continue  # unknown fields are ignored, as Go does
         path = (*prefix, name)
@@ -218,11 +268,21 @@ def parse_json_body(raw: bytes) -> Any:
 def with_defaults(partial: Mapping[str, Any]) -> dict[str, Any]:
     """PUT semantics: every field missing from ``partial`` takes its default (zero if plain)."""
     cfg = default_config()
-    for path, default in LEAVES:
-        if has_path(partial, path):
-            set_path(cfg, path, copy.deepcopy(get_path(partial, path)))
-        elif path in NON_POINTER_FIELDS:
-            set_path(cfg, path, zero_of(default))
+    for parent, items in LEAF_RUNS:
+        given = _mapping_at(partial, parent)
+        target: dict[str, Any] | None = None
+        for key, path, default in items:
+            if given is not None and key in given:
+                value = given[key]
+                if type(value) not in _IMMUTABLE:
+                    value = clone(value)
+            elif path in NON_POINTER_FIELDS:
+                value = zero_of(default)
+            else:
+                continue
+            if target is None:
+                target = _dict_at(cfg, parent)
+            target[key] = value
     return cfg
 
 
@@ -239,16 +299,28 @@ def merge(
     PATCH: a present leaf replaces, an absent pointer leaf keeps the current value, an absent
     plain (non-pointer) leaf becomes its zero value (utils.Merge's quirk).
     """
-    out = copy.deepcopy(dict(current))
-    for path, default in LEAVES:
-        if path[0] == "FeatureFlags" or not writable(path):
+    out = clone(dict(current))
+    for parent, items in LEAF_RUNS:
+        if parent[0] == "FeatureFlags":
             continue
-        if has_path(incoming, path):
-            set_path(out, path, copy.deepcopy(get_path(incoming, path)))
-        elif patch and path in NON_POINTER_FIELDS:
-            set_path(out, path, zero_of(default))
-        elif not patch:
-            set_path(out, path, copy.deepcopy(default))
+        given = _mapping_at(incoming, parent)
+        target: dict[str, Any] | None = None
+        for key, path, default in items:
+            if not writable(path):
+                continue
+            if given is not None and key in given:
+                value = given[key]
+                if type(value) not in _IMMUTABLE:
+                    value = clone(value)
+            elif patch and path in NON_POINTER_FIELDS:
+                value = zero_of(default)
+            elif not patch:
+                value = default if type(default) in _IMMUTABLE else clone(default)
+            else:
+                continue
+            if target is None:
+                target = _dict_at(out, parent)
+            target[key] = value
     return out
 
 
@@ -256,7 +328,7 @@ def merge(
 # Masking
 # --------------------------------------------------------------------------------------------
 def sanitize(cfg: Mapping[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(dict(cfg))
+    out = clone(dict(cfg))
     for path in SECRETS_ALWAYS:
         if get_path(out, path) is not None:
             set_path(out, path, FAKE_SETTING)
@@ -283,7 +355,7 @@ def desanitize(new: dict[str, Any], stored: Mapping[str, Any]) -> None:
     for path in SECRET_LISTS:
         value = get_path(new, path)
         if isinstance(value, list) and FAKE_SETTING in value:
-            set_path(new, path, copy.deepcopy(get_path(stored, path)))
+            set_path(new, path, clone(get_path(stored, path)))
     lag = get_path(new, ("SqlSettings", "ReplicaLagSettings"))
     old_lag = get_path(stored, ("SqlSettings", "ReplicaLagSettings")) or []
     if isinstance(lag, list):
@@ -296,31 +368,120 @@ def desanitize(new: dict[str, Any], stored: Mapping[str, Any]) -> None:
 # --------------------------------------------------------------------------------------------
 # Field-level access
 # --------------------------------------------------------------------------------------------
-def can_read(path: Path_, has_permission: Callable[[str], bool], any_read: bool) -> bool:
-    tags = [t for t in access_tags(path) if t not in _NON_PERMISSION_TAGS]
-    if "*_read" in tags and any_read:
+@dataclass(frozen=True, eq=False)  # interned below: identity is equality, and hashes fast
+class _Access:
+    """What reading / writing one leaf takes, derived once from its access tags."""
+
+    any_reader: bool  # "*_read": any sysconsole reader may read it
+    read_permissions: tuple[str, ...]  # sysconsole_read_<tag>, one suffices
+    write_permissions: tuple[str, ...]  # sysconsole_write_<tag>, one suffices
+    restrictable: bool  # write_restrictable / cloud_restrictable
+
+
+_ACCESS_BY_TAGS: dict[tuple[str, ...], _Access] = {}
+_ACCESS_BY_PATH: dict[Path_, _Access] = {}
+
+
+def _access(path: Path_) -> _Access:
+    found = _ACCESS_BY_PATH.get(path)
+    return found if found is not None else _access_for_tags(access_tags(path))
+
+
+def _access_for_tags(tags: tuple[str, ...]) -> _Access:
+    found = _ACCESS_BY_TAGS.get(tags)
+    if found is None:
+        permission_tags = [t for t in tags if t not in _NON_PERMISSION_TAGS]
+        found = _ACCESS_BY_TAGS[tags] = _Access(
+            any_reader="*_read" in permission_tags,
+            read_permissions=tuple(
+                f"sysconsole_read_{t}" for t in permission_tags if t != "*_read"
+            ),
+            write_permissions=tuple(
+                f"sysconsole_write_{t}" for t in permission_tags if t != "*_read"
+            ),
+            restrictable="write_restrictable" in tags or "cloud_restrictable" in tags,
+        )
+    return found
+
+
+# Every leaf's access, computed at import (the few distinct values are shared).
+for _path, _ in LEAVES:
+    _ACCESS_BY_PATH[_path] = _access_for_tags(access_tags(_path))
+
+
+def _read_allowed(access: _Access, has_permission: Callable[[str], bool], any_read: bool) -> bool:
+    if access.any_reader and any_read:
         return True
-    if any(has_permission(f"sysconsole_read_{t}") for t in tags if t != "*_read"):
+    if any(has_permission(p) for p in access.read_permissions):
         return True
     return has_permission("manage_system")
+
+
+def _write_allowed(
+    access: _Access, has_permission: Callable[[str], bool], restricted: bool
+) -> bool:
+    if restricted and access.restrictable:
+        return False
+    if any(has_permission(p) for p in access.write_permissions):
+        return True
+    return has_permission("manage_system")
+
+
+def can_read(path: Path_, has_permission: Callable[[str], bool], any_read: bool) -> bool:
+    return _read_allowed(_access(path), has_permission, any_read)
 
 
 def can_write(path: Path_, has_permission: Callable[[str], bool], restricted: bool) -> bool:
-    all_tags = access_tags(path)
-    if restricted and ("write_restrictable" in all_tags or "cloud_restrictable" in all_tags):
-        return False
-    tags = [t for t in all_tags if t not in _NON_PERMISSION_TAGS and t != "*_read"]
-    if any(has_permission(f"sysconsole_write_{t}") for t in tags):
-        return True
-    return has_permission("manage_system")
+    return _write_allowed(_access(path), has_permission, restricted)
+
+
+def read_checker(has_permission: Callable[[str], bool], any_read: bool) -> Callable[[Path_], bool]:
+    """``can_read`` bound to one caller, each distinct access rule evaluated once.
+
+    ``has_permission`` must not change while the checker is in use (one request).
+    """
+    memo: dict[_Access, bool] = {}
+
+    def readable(path: Path_) -> bool:
+        access = _access(path)
+        allowed = memo.get(access)
+        if allowed is None:
+            allowed = memo[access] = _read_allowed(access, has_permission, any_read)
+        return allowed
+
+    return readable
+
+
+def write_checker(
+    has_permission: Callable[[str], bool], restricted: bool
+) -> Callable[[Path_], bool]:
+    """``can_write`` bound to one caller, each distinct access rule evaluated once."""
+    memo: dict[_Access, bool] = {}
+
+    def writable(path: Path_) -> bool:
+        access = _access(path)
+        allowed = memo.get(access)
+        if allowed is None:
+            allowed = memo[access] = _write_allowed(access, has_permission, restricted)
+        return allowed
+
+    return writable
 
 
 def filter_read(cfg: Mapping[str, Any], readable: Callable[[Path_], bool]) -> dict[str, Any]:
     """Unreadable leaves become null; sections stay present."""
-    out = copy.deepcopy(dict(cfg))
-    for path, _ in LEAVES:
-        if not readable(path):
-            set_path(out, path, None)
+    return filter_read_in_place(clone(dict(cfg)), readable)
+
+
+def filter_read_in_place(out: dict[str, Any], readable: Callable[[Path_], bool]) -> dict[str, Any]:
+    """``filter_read`` on a tree the caller owns (no copy); returns ``out``."""
+    for parent, items in LEAF_RUNS:
+        target: dict[str, Any] | None = None
+        for key, path, _ in items:
+            if not readable(path):
+                if target is None:
+                    target = _dict_at(out, parent)
+                target[key] = None
     return out
 
 
@@ -331,7 +492,7 @@ def prune(cfg: Mapping[str, Any], *, remove_masked: bool, remove_defaults: bool)
     equals its default and remove_defaults is set.  Null leaves are removed by either flag.
     Objects left empty by the removal are removed in turn (top-level sections included).
     """
-    out = copy.deepcopy(dict(cfg))
+    out = clone(dict(cfg))
     if not (remove_masked or remove_defaults):
         return out
     for path, default in LEAVES:
@@ -486,6 +647,7 @@ class ConfigStore:
             self.owns_file = False
         self.path = path
         self.generation = 0
+        self._section_texts: dict[str, tuple[str, str]] = {}  # section -> (compact, indented)
         self.file_config: dict[str, Any] = with_defaults(initial or {})
         self.env: dict[Path_, Any] = {}
         self.effective: dict[str, Any] = {}
@@ -503,22 +665,51 @@ class ConfigStore:
     def _write_file(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.write_text(json.dumps(self.file_config, indent=2) + "\n", encoding="utf-8")
+        tmp.write_text(self._file_text() + "\n", encoding="utf-8")
         tmp.replace(self.path)
+
+    def _file_text(self) -> str:
+        """``json.dumps(self.file_config, indent=2)``, re-encoding only the changed sections.
+
+        Indented output goes through json's pure-Python encoder (slow); the C encoder's compact
+        text of a section identifies its indented text exactly, so unchanged sections reuse it.
+        """
+        cfg = self.file_config
+        if type(cfg) is not dict or not cfg or any(type(key) is not str for key in cfg):
+            return json.dumps(cfg, indent=2)
+        previous = self._section_texts
+        texts: dict[str, tuple[str, str]] = {}
+        parts: list[str] = []
+        for key, section in cfg.items():
+            compact = json.dumps(section)
+            known = previous.get(key)
+            if known is not None and known[0] == compact:
+                text = known[1]
+            else:
+                # strings are escaped, so every newline is indentation: shift one level
+                text = json.dumps(section, indent=2).replace("\n", "\n  ")
+            texts[key] = (compact, text)
+            parts.append(f"  {json.dumps(key)}: {text}")
+        self._section_texts = texts
+        return "{\n" + ",\n".join(parts) + "\n}"
 
     def _apply_env(self) -> None:
         self.env = env_overrides(os.environ)
-        effective = copy.deepcopy(self.file_config)
+        effective = clone(self.file_config)
         for path, value in self.env.items():
-            set_path(effective, path, copy.deepcopy(value))
+            set_path(effective, path, clone(value))
         self.effective = effective
         self.generation += 1
 
-    def save(self, new: Mapping[str, Any]) -> None:
-        """Persist ``new`` (env-overridden fields keep their file values) and re-apply env."""
-        to_file = copy.deepcopy(dict(new))
+    def save(self, new: Mapping[str, Any], *, take: bool = False) -> None:
+        """Persist ``new`` (env-overridden fields keep their file values) and re-apply env.
+
+        ``take``: ``new`` is a fresh dict the caller hands over and never touches again, so it
+        becomes the file config as it is instead of a copy.
+        """
+        to_file = new if take and type(new) is dict else clone(dict(new))
         for path in self.env:
-            set_path(to_file, path, copy.deepcopy(get_path(self.file_config, path)))
+            set_path(to_file, path, clone(get_path(self.file_config, path)))
         self.file_config = to_file
         self._write_file()
         self._apply_env()

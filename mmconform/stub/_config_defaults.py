@@ -8,7 +8,7 @@ the other sections are the ones a real server returns that the suites touch.
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, TypeVar, cast
 
 FAKE_SETTING = "*" * 32
 
@@ -915,17 +915,52 @@ _FIELD_TAGS: dict[tuple[str, ...], str] = {
 }
 
 
+_ATOMIC: frozenset[type] = frozenset({str, int, bool, float, type(None)})
+
+
+_T = TypeVar("_T")
+
+
+def clone(value: _T) -> _T:
+    """A deep copy of a JSON-shaped tree (``copy.deepcopy``, about four times faster).
+
+    Plain dicts and lists are rebuilt, str/int/bool/float/None are shared (immutable); anything
+    else (a dict subclass, a tuple, a set...) falls back to ``copy.deepcopy``.
+    """
+    return cast(_T, _clone(value))
+
+
+def _clone(value: Any) -> Any:
+    kind = type(value)
+    if kind is dict:
+        return {key: _clone(item) for key, item in value.items()}
+    if kind is list:
+        return [_clone(item) for item in value]
+    if kind in _ATOMIC:
+        return value
+    return copy.deepcopy(value)
+
+
 def default_config() -> dict[str, Any]:
     """A fresh deep copy of the default Config."""
-    return copy.deepcopy(_DEFAULTS)
+    return clone(_DEFAULTS)
+
+
+_TAG_CACHE: dict[tuple[str, ...], tuple[str, ...]] = {}
 
 
 def access_tags(path: tuple[str, ...]) -> tuple[str, ...]:
     """The access tags of the leaf at ``path`` (section, field[, subfield])."""
-    tag = _FIELD_TAGS.get(path[:2])
-    if tag is None:
-        tag = _SECTION_TAGS.get(path[0], "")
-    return tuple(t for t in tag.split(",") if t)
+    key = tuple(path[:2])
+    tags = _TAG_CACHE.get(key)
+    if tags is None:
+        tag = _FIELD_TAGS.get(key)
+        if tag is None:
+            tag = _SECTION_TAGS.get(key[0], "")
+        tags = tuple(t for t in tag.split(",") if t)
+        if len(_TAG_CACHE) < 4096:  # schema paths only, in practice; bounded all the same
+            _TAG_CACHE[key] = tags
+    return tags
 
 
 SYSCONSOLE_SUBSECTIONS: tuple[str, ...] = tuple(

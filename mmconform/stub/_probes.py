@@ -13,6 +13,7 @@ the stub cannot be used to reach or scan other machines.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -137,12 +138,45 @@ def _smtp_failure(detail: str) -> ProbeFailure:
     return ProbeFailure(500, SMTP_FAILURE, f"Connection unsuccessful: {detail}", detail)
 
 
+@functools.lru_cache(maxsize=2)
 def _tls_context(skip_verify: bool) -> ssl.SSLContext:
+    """The SMTP client TLS context, built once per ``skip_verify``.
+
+    Building one loads the system CA store (10-50 ms), so it is shared by every probe (an
+    ``SSLContext`` is safe to use from several threads) and only built when TLS is used.
+    """
     context = ssl.create_default_context()
     if skip_verify:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     return context
+
+
+@functools.lru_cache(maxsize=2)
+def _s3_tls_context(verify: bool) -> ssl.SSLContext:
+    """What ``httpx.Client(verify=verify, trust_env=False)`` would build, built once.
+
+    httpx builds it (certifi's CA bundle) on every client construction, even for plain-HTTP
+    endpoints; sharing one makes a refused loopback probe cost well under a millisecond.
+    """
+    return httpx.create_ssl_context(verify=verify, trust_env=False)
+
+
+def _test_message(sender_name: str, sender_address: str, to: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = formataddr((sender_name, sender_address))
+    message["To"] = to
+    message["Subject"] = TEST_EMAIL_SUBJECT
+    message["Date"] = formatdate(localtime=False, usegmt=True)
+    message["Message-ID"] = make_msgid(domain="mmconform.localhost")
+    message.set_content(TEST_EMAIL_BODY)
+    return message
+
+
+@functools.lru_cache(maxsize=256)
+def _check_message(sender_name: str, sender_address: str, to: str) -> None:
+    """Build the test message once, for its exceptions only (the result is not kept)."""
+    _test_message(sender_name, sender_address, to)
 
 
 def probe_smtp(
@@ -166,32 +200,30 @@ def probe_smtp(
     security = _text(email_settings, "ConnectionSecurity").strip().upper()
     if security not in ("", "TLS", "STARTTLS", "PLAIN"):
         return _smtp_failure(f"unknown ConnectionSecurity {security!r}")
-    context = _tls_context(_flag(email_settings, "SkipServerCertificateVerification"))
+    skip_verify = _flag(email_settings, "SkipServerCertificateVerification")
 
     sender_address = _text(email_settings, "FeedbackEmail") or "mmconform-stub@localhost"
     sender_name = _text(email_settings, "FeedbackName") or "Mattermost"
-    message = EmailMessage()
-    message["From"] = formataddr((sender_name, sender_address))
-    message["To"] = to
-    message["Subject"] = TEST_EMAIL_SUBJECT
-    message["Date"] = formatdate(localtime=False, usegmt=True)
-    message["Message-ID"] = make_msgid(domain="mmconform.localhost")
-    message.set_content(TEST_EMAIL_BODY)
+    # Building the message costs more than a refused loopback connection, so it is built only
+    # once connected.  Whatever building it would raise is raised here, before any connection,
+    # as before: the check is cached per sender and recipient (a raise is never cached).
+    _check_message(sender_name, sender_address, to)
 
     client: smtplib.SMTP | None = None
     try:
         if security == "TLS":
-            client = smtplib.SMTP_SSL(host, port, timeout=wait, context=context)
+            client = smtplib.SMTP_SSL(host, port, timeout=wait, context=_tls_context(skip_verify))
         else:
             client = smtplib.SMTP(host, port, timeout=wait)
         client.ehlo_or_helo_if_needed()
         if security == "STARTTLS":
-            client.starttls(context=context)
+            client.starttls(context=_tls_context(skip_verify))
             client.ehlo()
         if _flag(email_settings, "EnableSMTPAuth"):
             client.login(
                 _text(email_settings, "SMTPUsername"), _text(email_settings, "SMTPPassword")
             )
+        message = _test_message(sender_name, sender_address, to)
         refused = client.send_message(message, from_addr=sender_address, to_addrs=[to])
         if refused:
             return _smtp_failure(f"recipient refused: {refused!r}")
@@ -346,7 +378,7 @@ def probe_s3(file_settings: Mapping[str, Any], *, timeout: float = 5.0) -> Probe
         f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in sorted(query)
     )
     url = f"{scheme}://{host_header}{path}" + (f"?{query_string}" if query_string else "")
-    verify: bool | ssl.SSLContext = not _flag(file_settings, "AmazonS3SkipVerify")
+    verify = _s3_tls_context(not _flag(file_settings, "AmazonS3SkipVerify"))
 
     try:
         with httpx.Client(

@@ -129,9 +129,10 @@ class StubState:
     def setting(self, *path: str) -> Any:
         return cfgmod.get_path(self.store.effective, path)
 
-    def save_config(self, new: Mapping[str, Any]) -> None:
+    def save_config(self, new: Mapping[str, Any], *, take: bool = False) -> None:
+        """Save ``new``; ``take``: the caller hands ``new`` over (no copy is made)."""
         with self.lock:
-            self.store.save(new)
+            self.store.save(new, take=take)
             self._invalidate_caches()
         self.log("info", "Configuration saved", path=str(self.store.path))
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Callable
 from typing import Any
@@ -33,14 +32,14 @@ def _readable(ctx: Ctx) -> Callable[[Path_], bool]:
     if ctx.session.local:
         return lambda _path: True
     any_read = ctx.session.has_any("sysconsole_read_")
-    return lambda path: cfgmod.can_read(path, ctx.has_permission, any_read)
+    return cfgmod.read_checker(ctx.has_permission, any_read)
 
 
 def _writable(ctx: Ctx) -> Callable[[Path_], bool]:
     if ctx.session.local or _acting_as_admin(ctx):
         return lambda _path: True
     restricted = ctx.is_restricted()
-    return lambda path: cfgmod.can_write(path, ctx.has_permission, restricted)
+    return cfgmod.write_checker(ctx.has_permission, restricted)
 
 
 def _require_write(ctx: Ctx) -> None:
@@ -53,9 +52,10 @@ def _require_write(ctx: Ctx) -> None:
 def render_config(
     ctx: Ctx, cfg: dict[str, Any], *, remove_masked: bool = False, remove_defaults: bool = False
 ) -> bytes:
-    out = cfg if ctx.fault(Fault.CONFIG_LEAKS_SECRETS) else cfgmod.sanitize(cfg)
+    # sanitize returns a fresh tree that filtering may change in place; cfg itself may not be
+    out = cfgmod.clone(cfg) if ctx.fault(Fault.CONFIG_LEAKS_SECRETS) else cfgmod.sanitize(cfg)
     if not ctx.session.local:
-        out = cfgmod.filter_read(out, _readable(ctx))
+        out = cfgmod.filter_read_in_place(out, _readable(ctx))
     if remove_masked or remove_defaults:
         out = cfgmod.prune(out, remove_masked=remove_masked, remove_defaults=remove_defaults)
     return json.dumps(out, separators=(",", ":")).encode()
@@ -69,15 +69,20 @@ async def get_config(ctx: Ctx) -> Response:
     if ctx.behaviour.config_filter_params:
         remove_masked = bool(go_parse_bool(qfirst(ctx, "remove_masked")))
         remove_defaults = bool(go_parse_bool(qfirst(ctx, "remove_defaults")))
+    body = _config_body(ctx, remove_masked=remove_masked, remove_defaults=remove_defaults)
+    return ctx.raw_json(body, headers=NO_CACHE)
+
+
+def _config_body(ctx: Ctx, *, remove_masked: bool = False, remove_defaults: bool = False) -> bytes:
+    """The rendered current config for this caller, cached per config generation and role."""
     st = ctx.state
     key = (ctx.session.role, remove_masked, remove_defaults, st.restrict_system_admin)
-    body = st.cached_config_body(
+    return st.cached_config_body(
         key,
         lambda: render_config(
             ctx, st.config, remove_masked=remove_masked, remove_defaults=remove_defaults
         ),
     )
-    return ctx.raw_json(body, headers=NO_CACHE)
 
 
 async def _decode_config_body(ctx: Ctx) -> dict[str, Any]:
@@ -128,9 +133,9 @@ def _finish_save(ctx: Ctx, current: dict[str, Any], merged: dict[str, Any]) -> R
         raise error
     if not ctx.fault(Fault.CONFIG_PUT_DROPS_SECRETS):
         cfgmod.desanitize(merged, current)
-    ctx.state.save_config(merged)
-    body = render_config(ctx, ctx.state.config)
-    return ctx.raw_json(body, headers=NO_CACHE)
+    ctx.state.save_config(merged, take=True)  # merged is this request's own fresh copy
+    # the same body a GET /config would now return (and the one it will find cached)
+    return ctx.raw_json(_config_body(ctx), headers=NO_CACHE)
 
 
 async def update_config(ctx: Ctx) -> Response:
@@ -138,7 +143,9 @@ async def update_config(ctx: Ctx) -> Response:
     _require_write(ctx)
     st = ctx.state
     with st.lock:
-        current = copy.deepcopy(st.config)
+        # a consistent snapshot: a save replaces the effective config, never changes it in
+        # place, and this handler only reads it (merge copies what it keeps)
+        current = st.config
     if ctx.fault(Fault.PUT_CONFIG_KEEPS_MISSING):
         incoming = partial
         patch = True
@@ -153,7 +160,7 @@ async def update_config(ctx: Ctx) -> Response:
     )
     for path in plugin_fields:
         if not ctx.session.local or not cfgmod.has_path(partial, path):
-            cfgmod.set_path(merged, path, copy.deepcopy(cfgmod.get_path(current, path)))
+            cfgmod.set_path(merged, path, cfgmod.clone(cfgmod.get_path(current, path)))
     if not ctx.session.local and not cfgmod.get_path(current, ("PluginSettings", "EnableUploads")):
         path = ("PluginSettings", "MarketplaceURL")
         cfgmod.set_path(merged, path, cfgmod.get_path(current, path))
@@ -167,7 +174,9 @@ async def patch_config(ctx: Ctx) -> Response:
     _require_write(ctx)
     st = ctx.state
     with st.lock:
-        current = copy.deepcopy(st.config)
+        # a consistent snapshot: a save replaces the effective config, never changes it in
+        # place, and this handler only reads it (merge copies what it keeps)
+        current = st.config
     site_path = ("ServiceSettings", "SiteURL")
     if cfgmod.has_path(partial, site_path):
         _check_site_url(current, cfgmod.get_path(partial, site_path))

@@ -8,7 +8,6 @@ real server answers a failed request, so the stub cannot be turned into a proxy.
 from __future__ import annotations
 
 import asyncio
-import copy
 import hashlib
 import hmac
 from typing import Any
@@ -19,7 +18,7 @@ from starlette.responses import Response
 
 from mmconform.stub import _config as cfgmod
 from mmconform.stub import _probes
-from mmconform.stub._config_defaults import FAKE_SETTING, default_config
+from mmconform.stub._config_defaults import FAKE_SETTING, clone, default_config
 from mmconform.stub._context import Ctx, Op
 from mmconform.stub._errors import AppError, invalid_param
 from mmconform.stub.handlers._util import qfirst
@@ -29,6 +28,10 @@ MAX_LOCATION = 2100
 REDIRECT_CACHE_SIZE = 10000
 REDIRECT_CACHE_TTL = 3600.0
 MAX_IMAGE_BYTES = 50 * 1024 * 1024
+# The field names of the sections the connection tests take (a Config body must give them all).
+_SECTION_FIELDS: dict[str, tuple[str, ...]] = {
+    section: tuple(default_config()[section]) for section in ("EmailSettings", "FileSettings")
+}
 
 
 def is_loopback_url(url: str) -> bool:
@@ -57,8 +60,7 @@ async def _optional_config_section(ctx: Ctx, section: str) -> dict[str, Any] | N
 
 
 def _has_nil_fields(section: str, values: dict[str, Any]) -> bool:
-    defaults = default_config()[section]
-    return any(key not in values for key in defaults)
+    return any(key not in values for key in _SECTION_FIELDS[section])
 
 
 # --------------------------------------------------------------------------------------------
@@ -69,8 +71,8 @@ async def test_email(ctx: Ctx) -> Response:
         raise AppError(400, "api.file.test_connection_email_settings_nil.app_error")
     ctx.require("test_email", not_restricted=True)
     with st.lock:
-        stored = copy.deepcopy(st.config["EmailSettings"])
-    settings = given if given is not None else copy.deepcopy(stored)
+        stored = clone(st.config["EmailSettings"])
+    settings = given if given is not None else clone(stored)
     if not settings.get("SMTPServer"):
         raise AppError(400, "api.admin.test_email.missing_server")
     if settings.get("SMTPPassword") == FAKE_SETTING:
@@ -101,8 +103,8 @@ async def test_s3(ctx: Ctx) -> Response:
         raise AppError(400, "api.file.test_connection_s3_settings_nil.app_error")
     ctx.require("test_s3")
     with st.lock:
-        stored = copy.deepcopy(st.config["FileSettings"])
-    settings = given if given is not None else copy.deepcopy(stored)
+        stored = clone(st.config["FileSettings"])
+    settings = given if given is not None else clone(stored)
     if not settings.get("AmazonS3Bucket"):
         raise AppError(400, "api.admin.test_s3.missing_s3_bucket")
     if settings.get("AmazonS3SecretAccessKey") == FAKE_SETTING:
