@@ -16,17 +16,20 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pytest
 
 from mmconform.harness import _profiles
 from mmconform.harness._clients import DEFAULT_TIMEOUT, Transport, make_client
+from mmconform.harness._embedded import EmbeddedStubError, embedded_stub
 from mmconform.harness._preflight import (
     EXIT_STATE_NOT_RESTORED,
     EXIT_TARGET_MISCONFIGURED,
@@ -671,34 +674,16 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def _start_embedded_stub(state: SessionState) -> Target:
-    from types import MappingProxyType
-
+    """Start the stub in a child process and describe it as a target (see ``_embedded``)."""
     try:
-        from mmconform.stub import StubOptions, start_stub
-    except ImportError as exc:
-        _exit(
-            f"no target given and the embedded stub cannot be imported: {exc}",
-            EXIT_TARGET_MISCONFIGURED,
-        )
+        target_file = state._stack.enter_context(embedded_stub(state.stub_version))
+        target = resolve_target(target_file=target_file, target_url=None, environ={})
+    except (EmbeddedStubError, TargetError, OSError) as exc:
+        _exit(f"the embedded stub failed to start: {exc}", EXIT_TARGET_MISCONFIGURED)
         raise
-    try:
-        options = (
-            StubOptions(server_version=state.stub_version) if state.stub_version else StubOptions()
-        )
-        stub = state._stack.enter_context(start_stub(options))
-    except Exception as exc:
-        _exit(
-            f"the embedded stub failed to start: {type(exc).__name__}: {exc}",
-            EXIT_TARGET_MISCONFIGURED,
-        )
-        raise
-    tokens = {role: token for role, token in dict(stub.tokens).items() if role in ROLES}
-    return Target(
-        url=str(stub.url).rstrip("/"),
-        tokens=MappingProxyType(tokens),
-        local_socket=str(stub.local_socket) if getattr(stub, "local_socket", None) else None,
-        server_version=str(stub.server_version) if stub.server_version else None,
-        features=frozenset(getattr(stub, "features", ()) or ()),
+    assert target is not None
+    return dataclasses.replace(
+        target,
         embedded=True,
         sources=MappingProxyType({"url": "embedded stub", "server_version": "embedded stub"}),
     )
