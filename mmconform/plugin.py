@@ -245,16 +245,23 @@ def _repair_rootdir(config: pytest.Config, parser: pytest.Parser, args: list[str
     differs, the configuration pytest would have found is put in place before any conftest is
     loaded, and its ``addopts`` are applied as pytest would have applied them.
     """
-    from _pytest.config.findpaths import determine_setup  # pytest's own rootdir logic
+    # This leans on pytest internals (pinned below 9.2 in pyproject.toml); should they change,
+    # the repair is skipped and pytest behaves as it always would.
+    try:
+        from _pytest.config.findpaths import determine_setup  # pytest's own rootdir logic
 
-    namespace = config.known_args_namespace
-    rootpath, inipath, inicfg, ignored = determine_setup(
-        inifile=namespace.inifilename,
-        override_ini=namespace.override_ini,
-        args=namespace.file_or_dir,
-        rootdir_cmd_arg=namespace.rootdir or None,
-        invocation_dir=config.invocation_params.dir,
-    )
+        namespace = config.known_args_namespace
+        rootpath, inipath, inicfg, ignored = determine_setup(
+            inifile=namespace.inifilename,
+            override_ini=namespace.override_ini,
+            args=namespace.file_or_dir,
+            rootdir_cmd_arg=namespace.rootdir or None,
+            invocation_dir=config.invocation_params.dir,
+        )
+    except (ImportError, AttributeError, TypeError, ValueError):
+        return
+    if not all(hasattr(config, name) for name in ("_rootpath", "_inipath", "_inicfg", "_inicache")):
+        return
     if rootpath == config.rootpath and inipath == config.inipath:
         return
     wrong_confcutdir = str(config.inipath.parent if config.inipath else config.rootpath)
