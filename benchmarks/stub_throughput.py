@@ -13,9 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import tomllib
 from pathlib import Path
@@ -24,6 +22,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from mmconform.harness._embedded import embedded_stub  # noqa: E402
 from mmconform.stub._server import HTTP_IMPLEMENTATION  # noqa: E402
 
 
@@ -83,58 +82,27 @@ def main(argv: list[str] | None = None) -> int:
         "--config-requests", type=int, default=1500, help="GET /config requests per run"
     )
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="mmconform-bench-") as tmp:
-        target = Path(tmp) / "target.toml"
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "mmconform.stub",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "0",
-                "--no-local-mode",
-                "--write-target",
-                str(target),
-            ],
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+    with embedded_stub() as target:
+        doc = tomllib.loads(target.read_text())
+        url = urlsplit(doc["target"]["url"])
+        host, port = url.hostname or "127.0.0.1", int(url.port or 80)
+        token = doc["tokens"]["system_admin"]
+        print(
+            f"stub {doc['target']['server_version']} at {doc['target']['url']} "
+            f"(one uvicorn worker, {HTTP_IMPLEMENTATION})"
         )
-        try:
-            deadline = time.monotonic() + 15
-            while not target.exists():
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit("the stub did not start")
-                time.sleep(0.02)
-            doc = tomllib.loads(target.read_text())
-            url = urlsplit(doc["target"]["url"])
-            host, port = url.hostname or "127.0.0.1", int(url.port or 80)
-            token = doc["tokens"]["system_admin"]
-            print(
-                f"stub {doc['target']['server_version']} at {doc['target']['url']} "
-                f"(one uvicorn worker, {HTTP_IMPLEMENTATION})"
-            )
-            print(
-                f"{'operation':<18}{'clients':>8}{'requests':>10}{'req/s':>10}"
-                f"{'p50 ms':>9}{'p99 ms':>9}"
-            )
-            for path, total in (
-                ("/api/v4/system/ping", args.requests),
-                ("/api/v4/config", args.config_requests),
-            ):
-                for concurrency in (1, 8):
-                    rps, p50, p99 = asyncio.run(
-                        _scenario(host, port, path, token, total, concurrency)
-                    )
-                    name = "GET " + path.removeprefix("/api/v4")
-                    print(
-                        f"{name:<18}{concurrency:>8}{total:>10}{rps:>10.0f}{p50:>9.2f}{p99:>9.2f}"
-                    )
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+        print(
+            f"{'operation':<18}{'clients':>8}{'requests':>10}{'req/s':>10}"
+            f"{'p50 ms':>9}{'p99 ms':>9}"
+        )
+        for path, total in (
+            ("/api/v4/system/ping", args.requests),
+            ("/api/v4/config", args.config_requests),
+        ):
+            for concurrency in (1, 8):
+                rps, p50, p99 = asyncio.run(_scenario(host, port, path, token, total, concurrency))
+                name = "GET " + path.removeprefix("/api/v4")
+                print(f"{name:<18}{concurrency:>8}{total:>10}{rps:>10.0f}{p50:>9.2f}{p99:>9.2f}")
     return 0
 
 

@@ -606,6 +606,15 @@ def _resolve_target_or_exit(config: pytest.Config) -> Target | None:
         return None
 
 
+def _check_target(state: SessionState, target: Target) -> None:
+    """Adopt ``target`` and run the preflight; a failed preflight ends the run with its code."""
+    state.target = target
+    try:
+        state.preflight = run_preflight(target, state.transport)
+    except PreflightError as exc:
+        _exit(exc.message, exc.returncode)
+
+
 def _activate(state: SessionState) -> None:
     """Resolve the target (or start the stub), run the preflight, take the config snapshot."""
     if state.active:
@@ -614,12 +623,7 @@ def _activate(state: SessionState) -> None:
     target = _resolve_target_or_exit(config)
     if target is None:
         target = _start_embedded_stub(state)
-    state.target = target
-    try:
-        state.preflight = run_preflight(target, state.transport)
-    except PreflightError as exc:
-        _exit(exc.message, exc.returncode)
-        return
+    _check_target(state, target)
     option = state.allow_destructive_option
     state.allow_destructive = target.embedded if option is None else option
     state.active = True
@@ -670,12 +674,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     target = _resolve_target_or_exit(config)
     if target is None:
         return
-    state.target = target
-    try:
-        state.preflight = run_preflight(target, state.transport)
-    except PreflightError as exc:
-        _exit(exc.message, exc.returncode)
-        return
+    _check_target(state, target)
     state.active = True
     _take_snapshot(state)
 

@@ -105,22 +105,26 @@ def _dict_at(cfg: dict[str, Any], path: Path_) -> dict[str, Any]:
     return node
 
 
-def get_path(cfg: Mapping[str, Any], path: Path_) -> Any:
+_ABSENT = object()
+
+
+def _lookup(cfg: Mapping[str, Any], path: Path_) -> Any:
+    """The value at ``path``, or ``_ABSENT`` when a key on the way is missing."""
     node: Any = cfg
     for key in path:
         if not isinstance(node, Mapping) or key not in node:
-            return None
+            return _ABSENT
         node = node[key]
     return node
 
 
+def get_path(cfg: Mapping[str, Any], path: Path_) -> Any:
+    value = _lookup(cfg, path)
+    return None if value is _ABSENT else value
+
+
 def has_path(cfg: Mapping[str, Any], path: Path_) -> bool:
-    node: Any = cfg
-    for key in path:
-        if not isinstance(node, Mapping) or key not in node:
-            return False
-        node = node[key]
-    return True
+    return _lookup(cfg, path) is not _ABSENT
 
 
 def set_path(cfg: dict[str, Any], path: Path_, value: Any) -> None:

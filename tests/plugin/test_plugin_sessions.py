@@ -16,6 +16,7 @@ from mmconform.harness._preflight import (
     EXIT_TARGET_MISCONFIGURED,
 )
 from mmconform.stub import StubOptions, start_stub
+from tests._pytest_run import run_pytest
 
 SAMPLE_SUITE = """
 import pytest
@@ -38,19 +39,7 @@ def test_plain():
 
 
 def run(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("MMCONFORM_", "PYTEST_")) and k != "CI"
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rs", *args],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
+    return run_pytest(project, "-rs", *args)
 
 
 @pytest.fixture

@@ -8,9 +8,6 @@ tests pass against the faithful stub.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from mmconform.stub import Fault, StubOptions, start_stub
+from tests._pytest_run import run_pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTRACT = "suites/contract/test_contract.py"
@@ -31,20 +29,6 @@ def session_test(operation_id: str) -> str:
     return f"{CONTRACT}::test_session_required[{operation_id}]"
 
 
-def keyword(nodeid: str) -> str:
-    """A ``-k`` expression selecting exactly ``nodeid`` (schemathesis items cannot be selected by
-    node id: pytest looks their collector up by the bare function name)."""
-    name = nodeid.split("::", 1)[1]
-    function, _, param = name.partition("[")
-    param = param.rstrip("]")
-    if " " in param:
-        method, path = param.split(" ", 1)
-        words = [function, method, *[w for w in path.split("/") if w and w not in ("api", "v4")]]
-    else:
-        words = [function, param]
-    return " and ".join(words)
-
-
 @dataclass(frozen=True)
 class Run:
     returncode: int
@@ -56,34 +40,16 @@ class Run:
 
 
 def run_suite(target_file: Path, nodeids: list[str], operations: list[str], *extra: str) -> Run:
-    selection = " or ".join(f"({keyword(n)})" for n in nodeids)
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("MMCONFORM_", "PYTEST_")) and key != "CI"
-    }
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            "-rA",
-            "--tb=long",
-            "--no-header",
-            f"--target-file={target_file}",
-            *extra,
-            *[f"--operation={op}" for op in operations],
-            CONTRACT,
-            "-k",
-            selection,
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
+    result = run_pytest(
+        ROOT,
+        "-rA",
+        "--tb=long",
+        "--no-header",
+        f"--target-file={target_file}",
+        *extra,
+        *[f"--operation={op}" for op in operations],
+        *nodeids,
         timeout=300,
-        env=env,
     )
     outcomes: dict[str, str] = {}
     # Parametrised ids can contain spaces; -rA prints them whole, so match by prefix.
