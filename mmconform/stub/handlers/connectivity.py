@@ -42,6 +42,24 @@ def is_loopback_url(url: str) -> bool:
     return bool(host) and _probes.is_loopback_host(host or "")
 
 
+class OutboundError(Exception):
+    """An outbound request was refused (not loopback) or failed; the message says which."""
+
+
+async def loopback_request(method: str, url: str) -> httpx.Response:
+    """The stub's only way out: one request to a loopback host, no redirects followed, no
+    proxies. Anything else raises OutboundError without sending a byte."""
+    if not is_loopback_url(url):
+        raise OutboundError("the stub only makes requests to loopback hosts")
+    try:
+        async with httpx.AsyncClient(
+            timeout=OUTBOUND_TIMEOUT, follow_redirects=False, trust_env=False
+        ) as client:
+            return await client.request(method, url)
+    except (httpx.HTTPError, ValueError) as exc:
+        raise OutboundError(str(exc)) from None
+
+
 async def _optional_config_section(ctx: Ctx, section: str) -> dict[str, Any] | None:
     """The section from a Config body, None to use the server config; nil fields → None-check.
 
@@ -131,16 +149,9 @@ async def test_site_url(ctx: Ctx) -> Response:
     if not site_url:
         raise invalid_param("site_url")
     failure = AppError(400, "app.admin.test_site_url.failure")
-    if not is_loopback_url(site_url):
-        failure.detailed = "the stub only makes requests to loopback hosts"
-        raise failure
-    url = site_url.rstrip("/") + "/api/v4/system/ping"
     try:
-        async with httpx.AsyncClient(
-            timeout=OUTBOUND_TIMEOUT, follow_redirects=False, trust_env=False
-        ) as client:
-            response = await client.get(url)
-    except (httpx.HTTPError, ValueError) as exc:
+        response = await loopback_request("GET", site_url.rstrip("/") + "/api/v4/system/ping")
+    except OutboundError as exc:
         failure.detailed = str(exc)
         raise failure from None
     if response.status_code != 200:
@@ -214,10 +225,11 @@ async def ack_notification(ctx: Ctx) -> Response:
 
 # --------------------------------------------------------------------------------------------
 async def _head_location(url: str) -> str:
-    async with httpx.AsyncClient(
-        timeout=OUTBOUND_TIMEOUT, follow_redirects=False, trust_env=False
-    ) as client:
-        response = await client.head(url)
+    """The Location a HEAD request answers with; "" when there is none or the request fails."""
+    try:
+        response = await loopback_request("HEAD", url)
+    except OutboundError:
+        return ""
     return str(response.headers.get("location", ""))
 
 
@@ -234,12 +246,7 @@ async def get_redirect_location(ctx: Ctx) -> Response:
         if cached is not None and cached[1] > now:
             st.redirect_cache.move_to_end(url)
             return ctx.json({"location": cached[0]})
-    location = ""
-    if is_loopback_url(url):
-        try:
-            location = await _head_location(url)
-        except (httpx.HTTPError, ValueError):
-            location = ""
+    location = await _head_location(url)
     if len(location) > MAX_LOCATION:
         location = ""
     with st.lock:
@@ -289,15 +296,9 @@ async def get_image(ctx: Ctx) -> Response:
         key = str(st.setting("ImageProxySettings", "RemoteImageProxyOptions") or "").encode()
         mac = hmac.new(key, full.encode(), hashlib.sha1).hexdigest()
         return _redirect(f"{base}/{mac}/{full.encode().hex()}")
-    if not is_loopback_url(full):
-        bad.detailed = "the stub only fetches images from loopback hosts"
-        raise bad
     try:
-        async with httpx.AsyncClient(
-            timeout=OUTBOUND_TIMEOUT, follow_redirects=False, trust_env=False
-        ) as client:
-            response = await client.get(full)
-    except (httpx.HTTPError, ValueError) as exc:
+        response = await loopback_request("GET", full)
+    except OutboundError as exc:
         bad.detailed = str(exc)
         raise bad from None
     if response.status_code != 200 or len(response.content) > MAX_IMAGE_BYTES:
