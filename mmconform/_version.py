@@ -51,6 +51,22 @@ class Version:
         return cls(int(major), int(minor), int(patch or 0))
 
     @classmethod
+    def lenient(cls, text: str | Version | None) -> Version | None:
+        """A version from a version string or an ``X-Version-Id`` header; None for anything else.
+
+        For values that come from outside (a target file, a header) where "unknown" is a valid
+        answer; :meth:`parse` is for values that must be versions.
+        """
+        if text is None or isinstance(text, Version):
+            return text
+        for parse in (cls.parse, cls.from_header):
+            try:
+                return parse(text)
+            except ValueError:
+                continue
+        return None
+
+    @classmethod
     def from_header(cls, value: str) -> Version:
         """Parse an ``X-Version-Id`` header.
 

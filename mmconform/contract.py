@@ -30,9 +30,12 @@ from typing import Any, Final
 
 import yaml
 
+from mmconform._components import connected_groups
 from mmconform._version import Version
 
 __all__ = [
+    "ANONYMOUS",
+    "API_PREFIX",
     "AUTH_VALUES",
     "BUILTIN_ROLES",
     "CHECK_NAMES",
@@ -41,8 +44,10 @@ __all__ = [
     "GLOBAL_STATE_VALUES",
     "GROUP_TOKENS",
     "LICENSE_VALUES",
+    "LOCAL",
     "OPERATION_ANNOTATIONS",
     "PERMISSIONS",
+    "ROLES",
     "ConfigGate",
     "Contract",
     "ContractEffects",
@@ -92,6 +97,7 @@ GLOBAL_STATE_VALUES: Final = frozenset(
         "logs",
     }
 )
+#: Mattermost's built-in system role ids, most privileged first.
 BUILTIN_ROLES: Final = (
     "system_admin",
     "system_manager",
@@ -99,7 +105,12 @@ BUILTIN_ROLES: Final = (
     "system_read_only_admin",
     "system_user",
 )
+ROLES: Final = BUILTIN_ROLES
+#: The caller without credentials.
 ANONYMOUS: Final = "anonymous"
+#: The local-mode unix socket: a transport, not a role, named like one where a name is needed.
+LOCAL: Final = "local"
+API_PREFIX: Final = "/api/v4"
 DECISIONS: Final = frozenset({"strict", "accept-real", "version-dependent"})
 ERRATA_TOPICS: Final = frozenset(
     {
@@ -201,6 +212,64 @@ class Operation:
     deprecated: bool = False
     parameters: tuple[str, ...] = ()
     local_mode: bool = False
+    #: parameter name -> first server version that knows it (parameters with a known minimum)
+    parameter_min_versions: Mapping[str, Version] = field(
+        default_factory=lambda: MappingProxyType({}), hash=False
+    )
+
+    @property
+    def label(self) -> str:
+        """``GET /api/v4/system/ping``: how schemathesis and failure messages name it."""
+        return f"{self.method} {self.path}"
+
+    @property
+    def grouping_states(self) -> tuple[str, ...]:
+        """Server-wide states that tests of this operation must not share with concurrent ones:
+        what it changes, plus ``config`` when config settings decide who may call it."""
+        states = set(self.global_state)
+        if self.config_gates:
+            states.add("config")
+        return tuple(sorted(states))
+
+    def available_in(self, version: Version | None) -> bool:
+        """Whether a server of ``version`` has the operation (True when the version is unknown)."""
+        return self.unavailability(version) is None
+
+    def unavailability(self, version: Version | None) -> str | None:
+        """Why a server of ``version`` does not have the operation, or None when it has it."""
+        if version is None:
+            return None
+        if self.min_version is not None and version < self.min_version:
+            return (
+                f"{self.operation_id} needs server {self.min_version}+ (x-mm-min-version); "
+                f"target is {version}"
+            )
+        if self.removed_in is not None and version >= self.removed_in:
+            return (
+                f"{self.operation_id} was removed in {self.removed_in} (x-mm-removed-in); "
+                f"target is {version}"
+            )
+        return None
+
+    def unsupported_parameters(self, version: Version | None) -> tuple[str, ...]:
+        """Parameters a server of ``version`` does not know yet (none when it is unknown)."""
+        if version is None:
+            return ()
+        return tuple(
+            sorted(name for name, first in self.parameter_min_versions.items() if version < first)
+        )
+
+    def client_path(self, **values: str) -> str:
+        """The path relative to ``/api/v4`` with its ``{parameters}`` filled in, for clients
+        rooted at the API base: ``client_path(teamId=...)`` -> ``/system/notices/<id>``."""
+        names = re.findall(r"\{([^}]+)\}", self.path)
+        missing = [name for name in names if name not in values]
+        if missing:
+            raise KeyError(f"{self.operation_id} ({self.path}) needs values for {missing}")
+        path = self.path
+        for name in names:
+            path = path.replace("{" + name + "}", values[name])
+        return path.removeprefix(API_PREFIX)
 
 
 @dataclass(frozen=True)
@@ -376,7 +445,6 @@ class Contract:
         self._document: dict[str, Any] = raw
         self._roles = self._parse_roles(raw.get("x-mm-roles"))
         ops: list[Operation] = []
-        self._param_versions: dict[str, Mapping[str, Version]] = {}
         self._raw_ops: dict[str, dict[str, Any]] = {}
         for path, item in raw["paths"].items():
             if not isinstance(item, dict):
@@ -486,7 +554,6 @@ class Contract:
             param_names.append(str(param["name"]))
             if pversion is not None:
                 params[str(param["name"])] = pversion
-        self._param_versions[op_id] = MappingProxyType(params)
         self._raw_ops[op_id] = raw
         return Operation(
             operation_id=op_id,
@@ -504,6 +571,7 @@ class Contract:
             deprecated=bool(raw.get("deprecated", False)),
             parameters=tuple(param_names),
             local_mode=flag("x-mm-local-mode"),
+            parameter_min_versions=MappingProxyType(params),
         )
 
     def _parse_gates(self, raw: Any, where: str) -> tuple[ConfigGate, ...]:
@@ -755,10 +823,6 @@ class Contract:
             raise ContractError(f"{self._openapi_path}: not a schema object: {schema!r}")
         return converted
 
-    def resolved(self, node: Any) -> Any:
-        """``node`` with every local ``$ref`` inlined (a new object)."""
-        return self._resolve(copy.deepcopy(node), set())
-
     def roles_granted(self, operation_id: str) -> frozenset[str]:
         """Built-in roles (and ``anonymous``) that pass the access check on a default install.
 
@@ -798,30 +862,39 @@ class Contract:
 
     def is_available(self, operation_id: str, version: Version | None) -> bool:
         """Whether a server of ``version`` has the operation (True when the version is unknown)."""
-        operation = self.operation(operation_id)
-        if version is None:
-            return True
-        if operation.min_version is not None and version < operation.min_version:
-            return False
-        return not (operation.removed_in is not None and version >= operation.removed_in)
+        return self.operation(operation_id).available_in(version)
 
     def parameter_min_versions(self, operation_id: str) -> Mapping[str, Version]:
         """Parameter name -> minimum server version (parameters with a known minimum only)."""
-        self.operation(operation_id)
-        return self._param_versions[operation_id]
+        return self.operation(operation_id).parameter_min_versions
 
     def available_parameters(self, operation_id: str, version: Version | None) -> frozenset[str]:
         """Parameters a server of ``version`` understands (all of them when unknown)."""
         operation = self.operation(operation_id)
-        mins = self._param_versions[operation_id]
-        return frozenset(
-            name
-            for name in operation.parameters
-            if version is None or name not in mins or mins[name] <= version
-        )
+        return frozenset(operation.parameters) - set(operation.unsupported_parameters(version))
 
-    def operations_with(self, *, auth: str | None = None) -> tuple[Operation, ...]:
-        return tuple(o for o in self._operations if auth is None or o.auth == auth)
+    def bearer_scheme(self) -> str | None:
+        """The name of the document's HTTP bearer security scheme (None when it has none)."""
+        schemes = (self._document.get("components") or {}).get("securitySchemes") or {}
+        for name, scheme in schemes.items():
+            if scheme.get("type") == "http" and str(scheme.get("scheme", "")).lower() == "bearer":
+                return str(name)
+        return None
+
+    def link_edges(self) -> tuple[tuple[str, str], ...]:
+        """(source, target) operationIds of every OpenAPI link in the document."""
+        edges: list[tuple[str, str]] = []
+        for op_id, raw in self._raw_ops.items():
+            for response in (raw.get("responses") or {}).values():
+                links = response.get("links") if isinstance(response, dict) else None
+                for link in (links or {}).values():
+                    if isinstance(link, dict) and link.get("operationId"):
+                        edges.append((op_id, str(link["operationId"])))
+        return tuple(edges)
+
+    def link_families(self) -> tuple[tuple[str, ...], ...]:
+        """Operations connected by links, one sorted tuple per connected family, sorted."""
+        return tuple(sorted(connected_groups(self.link_edges())))
 
     def __repr__(self) -> str:
         return f"Contract({str(self.spec_dir)!r}, {len(self._operations)} operations)"

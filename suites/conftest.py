@@ -1,21 +1,22 @@
-"""Every test under suites/ is a conformance test: it needs a target, and its presence is what
-makes the plugin prepare one (the project's own tests under tests/ never do).
+"""This directory holds the conformance suites: every test under it needs a target.
 
-The hooks below are scoped by pytest to nodes under this directory, so no path test is needed
-(and none that depends on the rootdir, which xdist workers may compute differently).
+The declaration below is how the mmconform plugin knows (it reads it from this conftest); the
+hooks are scoped by pytest to nodes under this directory.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from mmconform.plugin import CONFORMANCE_MARK, activate
+from mmconform.harness import CONFORMANCE_MARK, session_of
+
+MMCONFORM_SUITES = True
 
 
 def pytest_collectstart(collector: pytest.Collector) -> None:
-    # Suite modules build their schemathesis schema at import: prepare the target first.
+    # The contract suite builds its tests when its module is imported: prepare the target first.
     if isinstance(collector, pytest.Module):
-        activate(collector.config)
+        session_of(collector.config).activate()
 
 
 def pytest_itemcollected(item: pytest.Item) -> None:

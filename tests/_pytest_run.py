@@ -5,25 +5,29 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 
-def run_pytest(cwd: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_pytest(
+    cwd: Path, *args: str, timeout: float = 120, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """``python -m pytest -p no:cacheprovider ARGS`` in ``cwd``.
 
     mmconform and pytest variables of the outer run (and CI, which changes the default
-    Hypothesis profile) are not passed on, so the child sees only what ARGS say.
+    Hypothesis profile) are not passed on, so the child sees only what ARGS and ``env`` say.
     """
-    env = {
+    child_env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("MMCONFORM_", "PYTEST_")) and key != "CI"
     }
+    child_env.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=timeout,
-        env=env,
+        env=child_env,
     )

@@ -1,5 +1,70 @@
-"""Private building blocks of the mmconform pytest plugin.
+"""The harness: what ``fixtures/`` and ``suites/`` build on.
 
-Nothing here is a public interface: suites reach the harness through the fixtures in
-``fixtures/`` and the options of :mod:`mmconform.plugin`.
+Everything a suite or fixture needs is exported here, and only here; the ``_``-modules behind
+it are private (an import-linter contract in ``pyproject.toml`` holds ``fixtures`` and
+``suites`` to this face). ``docs/architecture.md`` ("Adding a suite") shows how the pieces fit.
 """
+
+from mmconform.harness._clients import Transport, make_client
+from mmconform.harness._exitcodes import (
+    EXIT_STATE_NOT_RESTORED,
+    EXIT_TARGET_MISCONFIGURED,
+    EXIT_TARGET_UNREACHABLE,
+)
+from mmconform.harness._failures import curl_command, failure_header, redact
+from mmconform.harness._profiles import hypothesis_settings
+from mmconform.harness._responses import ContractViolation, ResponseChecker, ResponseRecorder
+from mmconform.harness._schemathesis import CaseRunner, ContractRun
+from mmconform.harness._selection import (
+    CONFORMANCE_MARK,
+    item_operation_label,
+    missing_role_reason,
+)
+from mmconform.harness._server_state import (
+    GUARDED_STATES,
+    ServerState,
+    StateNotRestored,
+    config_differences,
+)
+from mmconform.harness._session import (
+    SUITES_DECLARATION,
+    ConformanceSession,
+    active_session,
+    session_of,
+)
+from mmconform.harness._target import Target
+
+__all__ = [
+    # the session and how to reach it
+    "CONFORMANCE_MARK",
+    # exit codes
+    "EXIT_STATE_NOT_RESTORED",
+    "EXIT_TARGET_MISCONFIGURED",
+    "EXIT_TARGET_UNREACHABLE",
+    # server-wide state
+    "GUARDED_STATES",
+    "SUITES_DECLARATION",
+    # the contract suite
+    "CaseRunner",
+    "ConformanceSession",
+    "ContractRun",
+    # checking answers
+    "ContractViolation",
+    "ResponseChecker",
+    "ResponseRecorder",
+    "ServerState",
+    "StateNotRestored",
+    # the target and clients
+    "Target",
+    "Transport",
+    "active_session",
+    "config_differences",
+    "curl_command",
+    "failure_header",
+    "hypothesis_settings",
+    "item_operation_label",
+    "make_client",
+    "missing_role_reason",
+    "redact",
+    "session_of",
+]

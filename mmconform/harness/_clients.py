@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import ssl
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
-from mmconform.harness._target import ANONYMOUS, LOCAL, Target
+from mmconform.contract import ANONYMOUS, LOCAL
+from mmconform.harness._target import Target
+
+__all__ = ["DEFAULT_TIMEOUT", "Transport", "auth_headers", "make_client"]
 
 DEFAULT_TIMEOUT = 10.0
 USER_AGENT = "mmconform"
@@ -44,12 +48,20 @@ def auth_headers(token: str | None) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"} if token else {}
 
 
-def make_client(target: Target, role: str, transport: Transport) -> httpx.Client:
+def make_client(
+    target: Target,
+    role: str,
+    transport: Transport,
+    *,
+    response_hooks: Sequence[Callable[[httpx.Response], None]] = (),
+) -> httpx.Client:
     """A client rooted at ``<url>/api/v4`` authenticated as ``role``.
 
     ``anonymous`` sends no credentials; ``local`` talks to the local-mode unix socket (no token,
-    the socket itself is the credential).
+    the socket itself is the credential). ``response_hooks`` see every response (for instance a
+    :class:`~mmconform.harness.ResponseChecker`).
     """
+    hooks = {"response": list(response_hooks)}
     headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
     if role == LOCAL:
         if not target.local_socket:
@@ -59,6 +71,7 @@ def make_client(target: Target, role: str, transport: Transport) -> httpx.Client
             headers=headers,
             timeout=transport.timeout,
             transport=httpx.HTTPTransport(uds=target.local_socket),
+            event_hooks=hooks,
         )
     if role != ANONYMOUS:
         token = target.tokens.get(role)
@@ -70,4 +83,5 @@ def make_client(target: Target, role: str, transport: Transport) -> httpx.Client
         headers=headers,
         timeout=transport.timeout,
         verify=transport.verify,
+        event_hooks=hooks,
     )

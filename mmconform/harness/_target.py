@@ -15,16 +15,9 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
-#: Mattermost's own system role ids, most privileged first.
-ROLES: tuple[str, ...] = (
-    "system_admin",
-    "system_manager",
-    "system_user_manager",
-    "system_read_only_admin",
-    "system_user",
-)
-ANONYMOUS = "anonymous"
-LOCAL = "local"
+from mmconform.contract import ROLES
+
+__all__ = ["Target", "TargetError", "normalise_url", "read_target_file", "resolve_target"]
 
 ENV_URL = "MMCONFORM_TARGET_URL"
 ENV_TOKEN_PREFIX = "MMCONFORM_TOKEN_"
@@ -32,7 +25,7 @@ ENV_LOCAL_SOCKET = "MMCONFORM_LOCAL_SOCKET"
 ENV_SERVER_VERSION = "MMCONFORM_SERVER_VERSION"
 ENV_FEATURES = "MMCONFORM_FEATURES"
 
-_TARGET_KEYS = frozenset({"url", "server_version", "local_socket", "features"})
+_TARGET_KEYS = frozenset({"url", "server_version", "local_socket", "features", "license_file"})
 
 
 class TargetError(Exception):
@@ -48,6 +41,8 @@ class Target:
     local_socket: str | None = None
     server_version: str | None = None
     features: frozenset[str] = frozenset()
+    #: a license file the target accepts (for license lifecycle tests), if one was given
+    license_file: Path | None = None
     embedded: bool = False
     #: Human-readable origin of each value, e.g. {"url": "env MMCONFORM_TARGET_URL"}.
     sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
@@ -144,6 +139,13 @@ def read_target_file(path: Path) -> dict[str, Any]:
         result["local_socket"] = _expect_str(
             section["local_socket"], f"{where}: [target].local_socket"
         )
+    if "license_file" in section:
+        license_file = Path(_expect_str(section["license_file"], f"{where}: [target].license_file"))
+        if not license_file.is_absolute():
+            license_file = path.parent / license_file
+        if not license_file.is_file():
+            raise TargetError(f"{where}: [target].license_file {license_file}: no such file")
+        result["license_file"] = license_file
     if "features" in section:
         features = section["features"]
         if not isinstance(features, list) or not all(isinstance(f, str) for f in features):
@@ -225,6 +227,7 @@ def resolve_target(
         local_socket=values.get("local_socket"),
         server_version=values.get("server_version"),
         features=values.get("features", frozenset()),
+        license_file=values.get("license_file"),
         embedded=False,
         sources=MappingProxyType(sources),
     )

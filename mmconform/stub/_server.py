@@ -25,6 +25,7 @@ except ImportError:  # pragma: no cover - depends on the environment
     HTTP_IMPLEMENTATION = "h11"
 
 from mmconform.stub._auth import ROLES
+from mmconform.stub._license import fixture_dir
 from mmconform.stub._options import StubOptions
 from mmconform.stub._state import StubState
 from mmconform.stub.app import build_app
@@ -174,6 +175,10 @@ class RunningStub:
         if self.local_socket is not None:
             target["local_socket"] = str(self.local_socket)
             target["features"] = sorted(self.features)
+        accepted = fixture_dir() / "valid.mattermost-license"
+        if accepted.is_file():
+            # A license this stub accepts, for the suites' license lifecycle tests.
+            target["license_file"] = str(accepted)
         return {"target": target, "tokens": dict(self.tokens)}
 
     def write_target(self, path: str | os.PathLike[str]) -> Path:

@@ -1,73 +1,35 @@
 """Property-based contract tests: every operation of spec/openapi.yaml, generated valid and
 invalid inputs, every applicable schemathesis check.
 
-The schema is built when this module is imported, after the plugin's preflight: base URL,
-version-specific expectations and the most privileged role's token (set through the schema's
-configuration) come from the target. Exemptions come only from spec/errata.yaml, per operation
+The tests are built when this module is imported, after the session's preflight: base URL,
+version-specific expectations and the most privileged role's token come from the target
+(``active_session().contract_run()``). Exemptions come only from spec/errata.yaml, per operation
 and version. Operations the target must not or cannot run are deselected by the plugin, each with
-its reason.
+its reason; ``--operation`` narrows the schema here too, so that collection stays fast.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 from hypothesis import settings
 
-from mmconform.contract import load_contract
-from mmconform.harness._profiles import hypothesis_settings
-from mmconform.harness._schema import CaseRunner, link_families, load_schema
-from mmconform.harness._target import Target
-from mmconform.plugin import current_session
+from mmconform.harness import Target, active_session
 
-SESSION = current_session()
-TARGET = SESSION.require_target()
-CONTRACT = load_contract()
-ROLE = TARGET.most_privileged_role
-PROFILE_SETTINGS = hypothesis_settings(SESSION.profile)
-
-schema = load_schema(
-    CONTRACT,
-    target=TARGET,
-    role=ROLE,
-    profile=SESSION.profile,
-    seed=SESSION.seed,
-    transport=SESSION.transport,
-    server_version=SESSION.server_version,
-)
-
-
-@schema.hook  # type: ignore[untyped-decorator]
-def after_call(context: Any, case: Any, response: Any) -> None:
-    """Count what the suite sends (reported at the end of the run)."""
-    SESSION.requests_sent += 1
-
-
-FULL_SCHEMA = schema
-if SESSION.selected_operations:
-    schema = schema.include(operation_id=list(SESSION.selected_operations))
-
-
-def _selected(*operation_ids: str) -> bool:
-    wanted = SESSION.selected_operations
-    return not wanted or any(op in wanted for op in operation_ids)
-
-
-RUNNER = CaseRunner(
-    contract=CONTRACT,
-    target=TARGET,
-    role=ROLE or "anonymous",
-    profile=SESSION.profile,
-    seed=SESSION.seed,
-    server_version=SESSION.server_version,
-)
+SESSION = active_session()
+RUN = SESSION.contract_run()
+CONTRACT = RUN.contract
+RUNNER = RUN.runner
+SELECTED = SESSION.options.selected_operations
+schema = RUN.schema.include(operation_id=list(SELECTED)) if SELECTED else RUN.schema
 
 
 @schema.parametrize()  # type: ignore[untyped-decorator]
-@settings(PROFILE_SETTINGS)
+@settings(RUN.settings)
 def test_operation(case: Any) -> None:
     """Each operation answers generated requests as the contract says (all checks, as the
     most privileged role given; negative-auth cases are sent without credentials)."""
@@ -76,43 +38,41 @@ def test_operation(case: Any) -> None:
 
 # --- authentication really works ---------------------------------------------------------------
 
-_SESSION_OPS = [
-    op for op in CONTRACT.operations if op.auth == "session" and _selected(op.operation_id)
-]
-
 
 @pytest.mark.mm_operation("GetSupportedTimezone")
-def test_authenticated_calls_succeed(target: Target, privileged_role: str) -> None:
+def test_authenticated_calls_succeed(
+    client_for: Callable[..., httpx.Client], privileged_role: str
+) -> None:
     """A token the suite authenticates with is accepted: a wrong token must not yield a green run
     in which every 401 looks 'documented'."""
-    with httpx.Client(
-        base_url=target.api_url,
-        headers={"Authorization": f"Bearer {target.tokens[privileged_role]}"},
-        timeout=SESSION.transport.timeout,
-        verify=SESSION.transport.verify,
-    ) as client:
-        response = client.get("/system/timezones")
+    path = CONTRACT.operation("GetSupportedTimezone").client_path()
+    response = client_for(privileged_role).get(path)
     assert response.status_code == 200, (
-        f"GET /api/v4/system/timezones as {privileged_role} answered {response.status_code}: "
+        f"GET /api/v4{path} as {privileged_role} answered {response.status_code}: "
         "the suite's credentials are not accepted, so its results would be meaningless"
     )
+
+
+TEAM_ID = "abcdefghijklmnopqrstuvwxyz"
 
 
 @pytest.mark.parametrize(
     "operation_id",
     [
         pytest.param(op.operation_id, marks=pytest.mark.mm_operation(op.operation_id))
-        for op in _SESSION_OPS
+        for op in CONTRACT.operations
+        if op.auth == "session"
     ],
 )
 def test_session_required(operation_id: str, anonymous_client: httpx.Client) -> None:
     """Without credentials every session operation answers 401 with an AppError body."""
     op = CONTRACT.operation(operation_id)
-    path = op.path.removeprefix("/api/v4").replace("{teamId}", "abcdefghijklmnopqrstuvwxyz")
-    response = anonymous_client.request(op.method.upper(), path)
+    path = op.client_path(teamId=TEAM_ID) if "{teamId}" in op.path else op.client_path()
+    response = anonymous_client.request(op.method, path)
+    target: Target = SESSION.require_target()
     assert response.status_code == 401, (
-        f"{operation_id} ({op.method.upper()} {op.path}) as anonymous: expected 401, received "
-        f"{response.status_code}\nReproduce: curl -X {op.method.upper()} {TARGET.api_url}{path}"
+        f"{operation_id} ({op.label}) as anonymous: expected 401, received "
+        f"{response.status_code}\nReproduce: curl -X {op.method} {target.api_url}{path}"
     )
     body = response.json()
     assert isinstance(body, dict), f"{operation_id}: 401 body is not an AppError object: {body!r}"
@@ -120,8 +80,6 @@ def test_session_required(operation_id: str, anonymous_client: httpx.Client) -> 
 
 
 # --- stateful sequences over the spec's links ---------------------------------------------------
-
-_FAMILIES = [family for family in link_families(CONTRACT.document) if _selected(*family)]
 
 
 def _family_param(family: tuple[str, ...]) -> Any:
@@ -132,29 +90,21 @@ def _family_param(family: tuple[str, ...]) -> Any:
     return pytest.param(family, id="+".join(family), marks=marks)
 
 
-@pytest.mark.parametrize(
-    "family",
-    [_family_param(f) for f in _FAMILIES]
-    or [
-        pytest.param(
-            (), id="no-links", marks=pytest.mark.skip(reason="spec defines no OpenAPI links")
-        )
-    ],
-)
+@pytest.mark.parametrize("family", [_family_param(f) for f in RUN.link_families])
 def test_stateful_links(family: tuple[str, ...]) -> None:
     """Sequences that follow the spec's OpenAPI links, one family of linked operations at a time
     (server busy set->get->clear, config get->patch->get, license upload->client license->remove,
     notices get->view)."""
-    stateful_schema = FULL_SCHEMA.include(operation_id=list(family))
-    machine = stateful_schema.as_state_machine()
+    machine = RUN.schema.include(operation_id=list(family)).as_state_machine()
     runner = RUNNER
-    license_bytes = _stub_test_license()
+    target = SESSION.require_target()
+    license_bytes = target.license_file.read_bytes() if target.license_file else None
 
     class Machine(machine):  # type: ignore[misc, valid-type]
         def before_call(self, case: Any) -> None:
             # Random bytes are never a validly signed license: for the upload -> client license
-            # -> remove sequence to get past its first step, positive uploads to the embedded
-            # stub carry the project's test license (real servers reject it, as they should).
+            # -> remove sequence to get past its first step, positive uploads carry the license
+            # the target file names as one the target accepts.
             if (
                 license_bytes is not None
                 and runner.operation_id(case) == "UploadLicenseFile"
@@ -169,32 +119,25 @@ def test_stateful_links(family: tuple[str, ...]) -> None:
             self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any
         ) -> None:
             __tracebackhide__ = True
-
-            def run(excluded_checks: list[Any]) -> None:
-                case.validate_response(
+            runner.check(
+                case,
+                response,
+                run_checks=lambda excluded: case.validate_response(
                     response,
                     additional_checks=additional_checks,
-                    excluded_checks=excluded_checks,
+                    excluded_checks=excluded,
                     transport_kwargs=kwargs or None,
                     recorder=getattr(self, "recorder", None),
-                )
-
-            runner.validate(case, response, validate=run)
+                ),
+            )
 
     Machine.run(
         settings=settings(
-            PROFILE_SETTINGS,
-            max_examples=max(5, SESSION.profile.max_examples // 2),
+            RUN.settings,
+            max_examples=max(5, RUN.profile.max_examples // 2),
             stateful_step_count=6,
         )
     )
-
-
-def _stub_test_license() -> bytes | None:
-    from fixtures.data import license_path
-
-    path = license_path("valid")
-    return path.read_bytes() if TARGET.embedded and path.is_file() else None
 
 
 # --- undeclared methods --------------------------------------------------------------------------
@@ -205,7 +148,7 @@ _PROBE_METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH")
 def _paths() -> dict[str, list[str]]:
     paths: dict[str, list[str]] = {}
     for op in CONTRACT.operations:
-        if op.auth != "local-only" and _selected(op.operation_id):
+        if op.auth != "local-only":
             paths.setdefault(op.path, []).append(op.operation_id)
     return paths
 
@@ -214,20 +157,22 @@ def _paths() -> dict[str, list[str]]:
     "path",
     [pytest.param(path, marks=pytest.mark.mm_operation(*ops)) for path, ops in _paths().items()],
 )
-def test_undeclared_methods_refused(path: str, client_for: Any, privileged_role: str) -> None:
+def test_undeclared_methods_refused(
+    path: str, client_for: Callable[..., httpx.Client], privileged_role: str
+) -> None:
     """A method the contract does not declare on a path is refused with 404 (what Mattermost's
     catch-all router answers) or 405 with an Allow header naming the declared methods; never
     accepted and never a server error. This is the suite's own form of schemathesis'
     unsupported_method check, which spec/errata.yaml (method-mismatch-404) skips because it only
     accepts 405."""
-    declared = {op.method.upper() for op in CONTRACT.operations if op.path == path}
-    client: httpx.Client = client_for(privileged_role)
-    concrete = path.replace("{teamId}", "abcdefghijklmnopqrstuvwxyz")
+    declared = {op.method for op in CONTRACT.operations if op.path == path}
+    client = client_for(privileged_role)
+    concrete = path.replace("{teamId}", TEAM_ID)
     url = concrete.removeprefix("/api/v4")
     # A method declared on another path that also matches (e.g. GET /system/notices/{teamId}
     # for /system/notices/view) is not undeclared for this URL.
     shadowed = {
-        op.method.upper()
+        op.method
         for op in CONTRACT.operations
         if op.path != path and re.fullmatch(re.sub(r"\{[^}]+\}", "[^/]+", op.path), concrete)
     }

@@ -1,18 +1,17 @@
 """Operations served only on the local-mode unix socket (x-mm-auth local-only), which the HTTP
-contract run cannot reach: their answers are validated against the contract here."""
+contract run cannot reach: their answers are held against the contract here."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 import httpx
-import jsonschema
 import pytest
 
-from mmconform.contract import load_contract
+from mmconform.contract import LOCAL, load_contract
+from mmconform.harness import ResponseChecker
 
-CONTRACT = load_contract()
-LOCAL_ONLY = [op for op in CONTRACT.operations if op.auth == "local-only"]
+LOCAL_ONLY = [op for op in load_contract().operations if op.auth == "local-only"]
 
 
 @pytest.mark.parametrize(
@@ -23,21 +22,14 @@ LOCAL_ONLY = [op for op in CONTRACT.operations if op.auth == "local-only"]
     ],
 )
 def test_local_only_operation_answers_per_contract(
-    operation_id: str, local_client: httpx.Client
+    operation_id: str,
+    client_for: Callable[..., httpx.Client],
+    response_checker: ResponseChecker,
 ) -> None:
-    op = CONTRACT.operation(operation_id)
-    response = local_client.request(op.method.upper(), op.path.removeprefix("/api/v4"))
-    where = f"{operation_id} ({op.method.upper()} {op.path}) over the local-mode socket"
-    documented = CONTRACT.documented_statuses(operation_id)
-    code = response.status_code
-    assert str(code) in documented or f"{code // 100}XX" in documented, (
-        f"{where}: status {code} is not documented ({sorted(documented)})"
+    """Over the socket the operation answers with a documented status and a body that fits."""
+    op = next(op for op in LOCAL_ONLY if op.operation_id == operation_id)
+    response = client_for(LOCAL, check=False).request(op.method, op.client_path())
+    problems = response_checker.problems_of(response)
+    assert not problems, (
+        f"{operation_id} ({op.label}) over the local-mode socket:\n  " + "\n  ".join(problems)
     )
-    schema = CONTRACT.response_schema(operation_id, response.status_code)
-    if schema is not None:
-        assert response.headers.get("content-type", "").startswith("application/json"), where
-        body: Any = response.json()
-        try:
-            jsonschema.validate(body, schema)
-        except jsonschema.ValidationError as exc:
-            pytest.fail(f"{where}: body violates the contract: {exc.message}", pytrace=False)

@@ -12,18 +12,19 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mmconform.harness._clients import Transport
+from mmconform._version import Version
+from mmconform.contract import load_contract
+from mmconform.harness import EXIT_TARGET_MISCONFIGURED, EXIT_TARGET_UNREACHABLE, Target, Transport
+from mmconform.harness._exitcodes import TargetProblem
 from mmconform.harness._preflight import (
-    EXIT_TARGET_MISCONFIGURED,
-    EXIT_TARGET_UNREACHABLE,
-    PreflightError,
     check_reachable,
     determine_version,
+    role_probes,
     verify_tokens,
 )
-from mmconform.harness._target import Target
 
 ROOT = Path(__file__).resolve().parents[2]
+CONTRACT = load_contract()
 
 # What each fake user may do: path -> roles that get 200 (others 403).
 GRANTS = {
@@ -72,40 +73,62 @@ def test_tokens_matching_their_roles_pass() -> None:
         system_read_only_admin="readonly",
         system_user="user",
     )
-    assert verify_tokens(t, Transport(), client_factory=factory()) == t.roles
+    verify_tokens(t, Transport(), CONTRACT, client_factory=factory())
 
 
 def test_admin_token_without_manage_system_is_a_configuration_error() -> None:
-    with pytest.raises(PreflightError) as info:
-        verify_tokens(target(system_admin="manager"), Transport(), client_factory=factory())
+    with pytest.raises(TargetProblem) as info:
+        verify_tokens(
+            target(system_admin="manager"), Transport(), CONTRACT, client_factory=factory()
+        )
     assert info.value.returncode == EXIT_TARGET_MISCONFIGURED
     assert "system_admin" in info.value.message
     assert "lacks manage_system" in info.value.message
 
 
 def test_admin_token_given_as_a_user_is_a_configuration_error() -> None:
-    with pytest.raises(PreflightError, match=r"system_user .* has manage_system"):
-        verify_tokens(target(system_user="admin"), Transport(), client_factory=factory())
+    with pytest.raises(TargetProblem, match=r"system_user .* has manage_system"):
+        verify_tokens(target(system_user="admin"), Transport(), CONTRACT, client_factory=factory())
 
 
 def test_invalid_token_is_a_configuration_error() -> None:
-    with pytest.raises(PreflightError, match="not accepted: 401") as info:
-        verify_tokens(target(system_admin="expired"), Transport(), client_factory=factory())
+    with pytest.raises(TargetProblem, match="not accepted: 401") as info:
+        verify_tokens(
+            target(system_admin="expired"), Transport(), CONTRACT, client_factory=factory()
+        )
     assert info.value.returncode == EXIT_TARGET_MISCONFIGURED
 
 
 def test_manager_and_read_only_admin_are_told_apart() -> None:
-    with pytest.raises(PreflightError, match=r"system_manager .* has read_audits"):
-        verify_tokens(target(system_manager="readonly"), Transport(), client_factory=factory())
+    with pytest.raises(TargetProblem, match=r"system_manager .* has read_audits"):
+        verify_tokens(
+            target(system_manager="readonly"), Transport(), CONTRACT, client_factory=factory()
+        )
+
+
+def test_probes_expect_what_the_contract_grants_each_role() -> None:
+    expected = {
+        # role: (manage_system, sysconsole_read_*, read_audits, get_logs) per the reference
+        "system_admin": (True, True, True, True),
+        "system_manager": (False, True, False, True),
+        "system_user_manager": (False, True, False, False),
+        "system_read_only_admin": (False, True, True, True),
+        "system_user": (False, False, False, False),
+    }
+    for role, grants in expected.items():
+        probes = role_probes(CONTRACT, role)
+        assert [probe.path for probe in probes] == ["/server_busy", "/config", "/audits", "/logs"]
+        assert tuple(probe.granted for probe in probes) == grants, role
 
 
 def test_version_from_header_or_explicit() -> None:
     ping = httpx.Response(200, headers={"X-Version-Id": "10.11.2.123.abc.false"})
-    assert determine_version(target(), ping) == ("10.11.2", "X-Version-Id header", "10.11.2")
+    header = Version(10, 11, 2)
+    assert determine_version(target(), ping) == (header, "X-Version-Id header", header)
     explicit = Target(url="http://fake", server_version="11.1", sources={"server_version": "f"})
-    assert determine_version(explicit, ping) == ("11.1.0", "f", "10.11.2")
+    assert determine_version(explicit, ping) == (Version(11, 1, 0), "f", header)
     assert determine_version(target(), httpx.Response(200))[0] is None
-    with pytest.raises(PreflightError, match="not a version"):
+    with pytest.raises(TargetProblem, match="not a version"):
         determine_version(Target(url="http://fake", server_version="latest"), ping)
 
 
@@ -117,7 +140,7 @@ def free_port() -> int:
 
 def test_refused_connection_is_reported_as_unreachable() -> None:
     t = Target(url=f"http://127.0.0.1:{free_port()}")
-    with pytest.raises(PreflightError, match="unreachable") as info:
+    with pytest.raises(TargetProblem, match="unreachable") as info:
         check_reachable(t, Transport(timeout=2))
     assert info.value.returncode == EXIT_TARGET_UNREACHABLE
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from mmconform.harness._reproduce import failure_header, redact
-from mmconform.harness._schema import curl_command
+from mmconform.harness import curl_command, failure_header, redact
 
 TOKENS = {"system_admin": "adm1ntok3n", "system_user": "us3rtok3n"}
 

@@ -11,10 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from mmconform.harness._preflight import (
-    EXIT_STATE_NOT_RESTORED,
-    EXIT_TARGET_MISCONFIGURED,
-)
+from mmconform.harness import EXIT_STATE_NOT_RESTORED, EXIT_TARGET_MISCONFIGURED
 from mmconform.stub import StubOptions, start_stub
 from tests._pytest_run import run_pytest
 
@@ -38,6 +35,22 @@ def test_plain():
 """
 
 
+# What makes a directory a conformance suites directory (as suites/conftest.py does).
+SUITES_CONFTEST = """
+import pytest
+from mmconform.harness import CONFORMANCE_MARK, session_of
+
+MMCONFORM_SUITES = True
+
+def pytest_collectstart(collector):
+    if isinstance(collector, pytest.Module):
+        session_of(collector.config).activate()
+
+def pytest_itemcollected(item):
+    item.add_marker(getattr(pytest.mark, CONFORMANCE_MARK))
+"""
+
+
 def run(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return run_pytest(project, "-rs", *args)
 
@@ -47,6 +60,7 @@ def project(tmp_path: Path) -> Path:
     (tmp_path / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
     suites = tmp_path / "suites"
     suites.mkdir()
+    (suites / "conftest.py").write_text(SUITES_CONFTEST, encoding="utf-8")
     (suites / "test_sample.py").write_text(SAMPLE_SUITE, encoding="utf-8")
     other = tmp_path / "tests"
     other.mkdir()
@@ -65,9 +79,7 @@ def stub_target(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
 def test_project_tests_alone_never_start_a_target(project: Path) -> None:
     result = run(project, "tests")
     assert result.returncode == 0, result.stdout
-    assert "mmconform: target" not in result.stdout
-    # The header still tells which profile and seed would be used.
-    assert "mmconform: profile gate" in result.stdout
+    assert "mmconform:" not in result.stdout
 
 
 def test_embedded_stub_allows_destructive_operations(project: Path) -> None:
@@ -202,19 +214,19 @@ def test_space_separated_target_file_outside_the_project_works(
 
 
 def test_profile_and_seed_are_printed(project: Path) -> None:
-    result = run(project, "tests", "--mm-profile", "dev", "--mm-seed", "7")
+    result = run(project, "suites", "--mm-profile", "dev", "--mm-seed", "7")
     assert "mmconform: profile dev" in result.stdout
     assert "--mm-profile dev --mm-seed 7" in result.stdout
-    result = run(project, "tests", "--hypothesis-profile", "deep")
+    result = run(project, "suites", "--hypothesis-profile", "deep")
     assert "mmconform: profile deep" in result.stdout
 
 
 LEAKY_SUITE = """
 import httpx
-from mmconform.plugin import current_session
+from mmconform.harness import active_session
 
 def _admin():
-    target = current_session().require_target()
+    target = active_session().require_target()
     return httpx.Client(
         base_url=target.api_url,
         headers={"Authorization": "Bearer " + target.tokens["system_admin"]},
@@ -253,3 +265,29 @@ def test_one_generated_contract_test_can_be_selected_by_node_id() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"{nodeid} PASSED" in result.stdout
     assert "1 passed" in result.stdout
+
+
+def test_the_root_conftest_loads_the_plugin_when_autoload_is_off() -> None:
+    # With plugin autoloading off, entry points are not read: the project's conftest.py loads
+    # the plugin itself (and the user names the other plugins the suites need).
+    root = Path(__file__).resolve().parents[2]
+    result = run_pytest(
+        root,
+        "-p",
+        "schemathesis.pytest.plugin",
+        "-p",
+        "_hypothesis_pytestplugin",
+        "--operation",
+        "GetPing",
+        "--no-reports",
+        env={"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "mmconform: target" in result.stdout
+    assert "2 passed" in result.stdout
+
+
+def test_operation_selection_applies_to_every_suite(project: Path) -> None:
+    result = run(project, "suites", "--operation", "RestartServer")
+    assert result.returncode == 0, result.stdout
+    assert "1 passed, 3 deselected" in result.stdout

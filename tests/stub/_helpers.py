@@ -8,8 +8,8 @@ import httpx
 
 from mmconform._version import Version
 from mmconform.contract import load_contract
+from mmconform.harness import ResponseRecorder as Recorder
 from mmconform.stub import RunningStub
-from tests.contract_check import Recorder
 
 ROLES = (
     "system_admin",

@@ -49,9 +49,9 @@ from moto.server import ThreadedMotoServer
 
 from mmconform._version import Version
 from mmconform.contract import load_contract
+from mmconform.harness import ResponseRecorder as Recorder
 from mmconform.stub import StubOptions, start_stub
 from mmconform.stub._license import load_fixture_license
-from tests.contract_check import Recorder
 
 FAKE_SETTING = "********************************"
 VALID_TEAM_ID = "abcdefghijklmnopqrstuvwxyz"

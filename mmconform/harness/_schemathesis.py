@@ -1,0 +1,298 @@
+"""The contract run: schemathesis over the contract as this target should honour it.
+
+:func:`build_contract_run` gives a suite everything it needs in one object: the schema (base
+URL, the most privileged role's token, version-specific expectations), the Hypothesis settings
+of the chosen profile, and a :class:`CaseRunner` that sends each case, holds the answer to every
+applicable check, counts the requests and words failures.
+"""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+import schemathesis
+from hypothesis import settings as hypothesis_settings_type
+from schemathesis.checks import CHECKS, load_all_checks
+from schemathesis.config import SchemathesisConfig
+from schemathesis.core.failures import FailureGroup
+
+from mmconform._version import Version
+from mmconform.contract import ANONYMOUS, Contract
+from mmconform.harness._clients import Transport
+from mmconform.harness._failures import curl_command, errata_note, failure_header, redact
+from mmconform.harness._profiles import Profile, hypothesis_settings
+from mmconform.harness._target import Target
+
+__all__ = [
+    "CaseRunner",
+    "ContractRun",
+    "build_contract_run",
+    "checks_by_name",
+    "version_adjusted_document",
+]
+
+_THEIR_CURL = re.compile(r"\n*Reproduce with:\s*\n\s*\n?\s*curl .*?(?=\n\n|\Z)", re.DOTALL)
+
+
+def version_adjusted_document(contract: Contract, version: Version | None) -> dict[str, Any]:
+    """The contract's document as a server of ``version`` should honour it.
+
+    * parameters whose ``x-mm-min-version`` is above the target's version are removed (the
+      server does not know them, so generating them tests nothing);
+    * statuses that errata accept for this version (``extra_status``) are added to the
+      operation's responses, with the body of the documented response of the same class.
+    """
+    document = contract.document
+    for operation in contract.operations:
+        raw = document["paths"][operation.path][operation.method.lower()]
+        dropped = set(operation.unsupported_parameters(version))
+        if dropped:
+            raw["parameters"] = [p for p in raw.get("parameters", []) if p["name"] not in dropped]
+        responses = raw.setdefault("responses", {})
+        for status in sorted(contract.extra_statuses(operation.operation_id, version)):
+            if status in responses or status.upper() in responses:
+                continue
+            responses[status] = _accepted_response(responses, status)
+    return document
+
+
+def _accepted_response(responses: dict[str, Any], status: str) -> dict[str, Any]:
+    """A response for an errata-accepted ``status``, shaped like a documented one of its class."""
+    same_class = [value for key, value in responses.items() if str(key)[:1] == status[:1]]
+    added: dict[str, Any] = {"description": "Accepted by spec/errata.yaml for this version"}
+    if same_class and isinstance(same_class[0], dict):
+        model = same_class[0]
+        if "$ref" in model:
+            return copy.deepcopy(model)
+        if "content" in model:
+            added["content"] = copy.deepcopy(model["content"])
+    return added
+
+
+def checks_by_name(names: frozenset[str]) -> list[Any]:
+    """The schemathesis check functions of these names (ValueError for unknown ones)."""
+    load_all_checks()
+    known = {getattr(check, "__name__", str(check)): check for check in CHECKS.get_all()}
+    unknown = sorted(names - set(known))
+    if unknown:
+        raise ValueError(f"spec/errata.yaml exempts unknown schemathesis check(s): {unknown}")
+    return [known[name] for name in sorted(names)]
+
+
+def _schemathesis_config(
+    *,
+    target: Target,
+    role: str | None,
+    profile: Profile,
+    seed: int,
+    transport: Transport,
+    scheme: str | None,
+) -> SchemathesisConfig:
+    """Generation, transport and authentication settings for one role.
+
+    Authentication is part of the configuration (OpenAPI-aware, per security scheme), so the
+    cases schemathesis deliberately sends without credentials stay without them.
+    """
+    project: dict[str, Any] = {
+        "seed": seed,
+        "base-url": target.url,
+        "request-timeout": transport.timeout,
+        "tls-verify": transport.requests_verify,
+        "generation": {
+            "max-examples": profile.max_examples,
+            "deterministic": profile.deterministic,
+            "database": "none",
+        },
+    }
+    token = target.tokens.get(role) if role else None
+    if token and scheme:
+        project["auth"] = {"openapi": {scheme: {"bearer": token}}}
+    return SchemathesisConfig.from_dict(project)
+
+
+@dataclass
+class CaseRunner:
+    """Runs one generated case and validates the answer with every applicable check."""
+
+    contract: Contract
+    target: Target
+    role: str
+    profile: Profile
+    seed: int
+    server_version: Version | None
+    #: requests sent so far (generated cases and stateful steps)
+    requests_sent: int = 0
+    _exempt: dict[str, list[Any]] = field(default_factory=dict)
+    _session: requests.Session | None = None
+
+    @property
+    def session(self) -> requests.Session:
+        """One keep-alive session for the whole run (a new TCP connection per generated request
+        costs more than many of the requests themselves)."""
+        if self._session is None:
+            self._session = requests.Session()
+            # Proxy and netrc settings come from the environment on every request (a tenth of
+            # the run's time); no proxy stands between the suite and a loopback target.
+            self._session.trust_env = not _is_loopback_url(self.target.url)
+        return self._session
+
+    def operation_id(self, case: Any) -> str:
+        return self.contract.find(case.operation.method, case.operation.path).operation_id
+
+    def excluded_checks(self, operation_id: str) -> list[Any]:
+        if operation_id not in self._exempt:
+            names = self.contract.exempt_checks(operation_id, self.server_version)
+            self._exempt[operation_id] = checks_by_name(names)
+        return self._exempt[operation_id]
+
+    def run(self, case: Any) -> Any:
+        """Send ``case`` and check the answer."""
+        __tracebackhide__ = True
+        operation_id = self.operation_id(case)
+        session = self.session
+        try:
+            response = case.call(session=session)
+        finally:
+            session.cookies.clear()
+        self.check(
+            case,
+            response,
+            operation_id=operation_id,
+            run_checks=lambda excluded: case.validate_response(
+                response,
+                excluded_checks=excluded,
+                transport_kwargs={"base_url": self.target.url, "session": session},
+            ),
+        )
+        return response
+
+    def check(
+        self,
+        case: Any,
+        response: Any,
+        *,
+        run_checks: Callable[[list[Any]], None],
+        operation_id: str | None = None,
+    ) -> None:
+        """Count the answer and call ``run_checks(excluded_checks)``; reword a failure so that it
+        says what, who, why and how to replay."""
+        __tracebackhide__ = True
+        operation_id = operation_id or self.operation_id(case)
+        self.requests_sent += 1
+        try:
+            run_checks(self.excluded_checks(operation_id))
+        except FailureGroup as exc:
+            raise FailureGroup(
+                list(exc.exceptions), self.message(case, response, operation_id, exc)
+            ) from None
+
+    def message(self, case: Any, response: Any, operation_id: str, exc: FailureGroup) -> str:
+        checks = sorted(
+            {
+                name
+                for failure in exc.exceptions
+                for name in (getattr(failure, "checks", ()) or (type(failure).__name__,))
+            }
+        )
+        sent_as = self.role_of(response)
+        role = (
+            self.role if sent_as == self.role else f"{self.role} (this request sent as {sent_as})"
+        )
+        header = failure_header(
+            operation=f"{operation_id} ({case.operation.method.upper()} {case.operation.path})",
+            role=role,
+            seed=self.seed,
+            profile=self.profile.name,
+            server_version=self.server_version,
+        )
+        body = _THEIR_CURL.sub("", str(exc.message)).strip()
+        rules = errata_note(self.contract, operation_id, self.server_version)
+        text = (
+            f"{header}\nfailed check(s): {', '.join(checks)}\n\n{body}\n\n"
+            f"Reproduce (credentials redacted):\n    {curl_command(response)}\n{rules}"
+        )
+        return redact(text, self.target.tokens)
+
+    def role_of(self, response: Any) -> str:
+        """Which role the failing request really carried (none for negative-auth cases)."""
+        request = getattr(response, "request", None)
+        headers = getattr(request, "headers", {}) or {}
+        value = str(headers.get("Authorization", "") or "")
+        for role, token in self.target.tokens.items():
+            if token and token in value:
+                return role
+        return ANONYMOUS if not value else "unknown credentials"
+
+
+def _is_loopback_url(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class ContractRun:
+    """What the contract suite is built from, for one target."""
+
+    #: the schemathesis schema of every operation (``include`` narrows it)
+    schema: Any
+    runner: CaseRunner
+    settings: hypothesis_settings_type
+    contract: Contract
+    target: Target
+    profile: Profile
+
+    @property
+    def link_families(self) -> tuple[tuple[str, ...], ...]:
+        return self.contract.link_families()
+
+
+def build_contract_run(
+    *,
+    contract: Contract,
+    target: Target,
+    profile: Profile,
+    seed: int,
+    transport: Transport,
+    server_version: Version | None,
+) -> ContractRun:
+    """The schema, runner and settings for this target, as the most privileged role given."""
+    role = target.most_privileged_role
+    config = _schemathesis_config(
+        target=target,
+        role=role,
+        profile=profile,
+        seed=seed,
+        transport=transport,
+        scheme=contract.bearer_scheme(),
+    )
+    schema = schemathesis.openapi.from_dict(
+        version_adjusted_document(contract, server_version), config=config
+    )
+    runner = CaseRunner(
+        contract=contract,
+        target=target,
+        role=role or ANONYMOUS,
+        profile=profile,
+        seed=seed,
+        server_version=server_version,
+    )
+    return ContractRun(
+        schema=schema,
+        runner=runner,
+        settings=hypothesis_settings(profile),
+        contract=contract,
+        target=target,
+        profile=profile,
+    )

@@ -1,0 +1,174 @@
+"""What runs against this target, decided per collected conformance item.
+
+An item names the operations it exercises: schemathesis items by their operation label, every
+other test through ``mm_operation`` marks. From those and the target's facts come:
+
+* deselection, with a reason: the operation is newer than the target or removed before it,
+  destructive while destructive operations are off, local-only in the HTTP contract run, or not
+  among the ``--operation`` selection;
+* the xdist group: items that change the same server-wide state (or states some operation
+  changes together) share one group, so ``--dist loadgroup`` never runs them concurrently;
+* skips for roles the target did not give a token for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import pytest
+
+from mmconform._components import connected_groups
+from mmconform._version import Version
+from mmconform.contract import ROLES, Contract, Operation
+
+__all__ = [
+    "CONFORMANCE_MARK",
+    "Selection",
+    "TargetFacts",
+    "item_operation_label",
+    "missing_role_reason",
+    "select",
+]
+
+CONFORMANCE_MARK = "conformance"
+#: The marks of a conformance test, as registered by the plugin.
+MARKERS = (
+    f"{CONFORMANCE_MARK}: a conformance test (collected under suites/; needs a target)",
+    "mm_operation(*operation_ids): the spec operations a test exercises",
+    "mm_role(*roles): roles whose tokens the test needs (skipped, with the reason, if absent)",
+    "mm_destructive: the test changes state a real server cannot afford to lose",
+    "mm_global_state(*states): server-wide states the test changes (decides its xdist group)",
+)
+
+
+@dataclass(frozen=True)
+class TargetFacts:
+    """What selection needs to know about the target and the run's options."""
+
+    server_version: Version | None
+    allow_destructive: bool
+    roles: tuple[str, ...]
+    #: operationIds given with --operation (empty: all)
+    selected_operations: tuple[str, ...] = ()
+
+
+@dataclass
+class Selection:
+    """The outcome: items to run, items deselected with their reason, items left out by
+    ``--operation`` (reported by pytest as deselected, without a reason of ours)."""
+
+    keep: list[pytest.Item]
+    deselected: dict[pytest.Item, str]
+    not_selected: list[pytest.Item]
+
+
+def item_operation_label(item: pytest.Item) -> str | None:
+    """``GET /api/v4/system/ping`` for schemathesis items, None for others."""
+    label = getattr(item, "operation_label", None)
+    return label if isinstance(label, str) else None
+
+
+def missing_role_reason(role: str) -> str:
+    """Why a test that needs ``role`` is skipped, and how to give the role."""
+    return (
+        f"role {role} not given: add it to [tokens] of the target file or set "
+        f"MMCONFORM_TOKEN_{role.upper()}"
+    )
+
+
+def item_operations(item: pytest.Item, contract: Contract) -> list[Operation]:
+    """The operations ``item`` exercises (UsageError for an ``mm_operation`` the contract lacks)."""
+    operations: list[Operation] = []
+    label = item_operation_label(item)
+    if label is not None:
+        method, _, path = label.partition(" ")
+        operations.append(contract.find(method, path))
+    for mark in item.iter_markers("mm_operation"):
+        for op_id in mark.args:
+            try:
+                operations.append(contract.operation(op_id))
+            except KeyError:
+                raise pytest.UsageError(
+                    f"{item.nodeid}: mm_operation names {op_id!r}, which is not an operationId "
+                    "of spec/openapi.yaml"
+                ) from None
+    return operations
+
+
+def exclusion_reason(
+    item: pytest.Item, operations: Sequence[Operation], facts: TargetFacts
+) -> str | None:
+    """Why ``item`` must not run against this target, or None."""
+    for operation in operations:
+        reason = operation.unavailability(facts.server_version)
+        if reason is not None:
+            return reason
+        if operation.destructive and not facts.allow_destructive:
+            return (
+                f"{operation.operation_id} is destructive (x-mm-destructive) and "
+                "--allow-destructive is off for this target"
+            )
+        if operation.auth == "local-only" and item_operation_label(item) is not None:
+            return (
+                f"{operation.operation_id} is served only on the local-mode unix socket "
+                "(x-mm-auth local-only); the HTTP contract run cannot reach it"
+            )
+    if item.get_closest_marker("mm_destructive") is not None and not facts.allow_destructive:
+        return "destructive test and --allow-destructive is off for this target"
+    return None
+
+
+def item_states(item: pytest.Item, operations: Iterable[Operation]) -> tuple[str, ...]:
+    """Server-wide states an item changes or depends on (decides its xdist group)."""
+    states = {state for operation in operations for state in operation.grouping_states}
+    for mark in item.iter_markers("mm_global_state"):
+        states.update(str(arg) for arg in mark.args)
+    return tuple(sorted(states))
+
+
+def state_groups(state_sets: Iterable[Iterable[str]]) -> dict[str, str]:
+    """Each state -> the xdist group of every state some operation or test touches with it."""
+    return {
+        state: "mm-state-" + "+".join(group)
+        for group in connected_groups(state_sets)
+        for state in group
+    }
+
+
+def _selected(operations: Sequence[Operation], facts: TargetFacts) -> bool:
+    wanted = facts.selected_operations
+    return not wanted or any(op.operation_id in wanted for op in operations)
+
+
+def select(items: Sequence[pytest.Item], contract: Contract, facts: TargetFacts) -> Selection:
+    """Decide, for conformance ``items``, what runs; add xdist groups and role skips to those
+    that do."""
+    operations = {item: item_operations(item, contract) for item in items}
+    states = {item: item_states(item, operations[item]) for item in items}
+    groups = state_groups(
+        [op.grouping_states for op in contract.operations] + list(states.values())
+    )
+    selection = Selection(keep=[], deselected={}, not_selected=[])
+    for item in items:
+        if not _selected(operations[item], facts):
+            selection.not_selected.append(item)
+            continue
+        reason = exclusion_reason(item, operations[item], facts)
+        if reason is not None:
+            selection.deselected[item] = reason
+            continue
+        if states[item] and item.get_closest_marker("xdist_group") is None:
+            # All states of one item lie in one connected group, hence one group name.
+            item.add_marker(pytest.mark.xdist_group(groups[states[item][0]]))
+        _skip_for_missing_roles(item, facts.roles)
+        selection.keep.append(item)
+    return selection
+
+
+def _skip_for_missing_roles(item: pytest.Item, roles_given: Sequence[str]) -> None:
+    for mark in item.iter_markers("mm_role"):
+        for role in mark.args:
+            if role in ROLES and role not in roles_given:
+                item.add_marker(pytest.mark.skip(reason=missing_role_reason(role)))
+                return

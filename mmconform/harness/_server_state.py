@@ -1,0 +1,150 @@
+"""Leave the server as it was found: server-wide state read, compared and put back.
+
+One :class:`ServerState` serves the three places that guard state: the session (a config
+snapshot at the start, compared at the end, server busy cleared), the per-test guards of the
+suites, and the fixtures ``config_guard`` and ``busy_guard``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+__all__ = ["GUARDED_STATES", "ServerState", "StateNotRestored", "config_differences"]
+
+#: Global states (x-mm-global-state) that :meth:`ServerState.guard` knows how to put back.
+GUARDED_STATES = frozenset({"config", "server_busy", "license"})
+
+
+class StateNotRestored(AssertionError):
+    """A guarded state could not be put back; the message says what still differs."""
+
+
+@dataclass(frozen=True)
+class ServerState:
+    """Reads and restores server-wide state through a client of a role that may do so
+    (``system_admin``)."""
+
+    client: httpx.Client
+
+    # --- config -----------------------------------------------------------------------------
+
+    def config(self) -> dict[str, Any]:
+        """GET /config (secrets masked, as the server sends them)."""
+        response = self.client.get("/config")
+        response.raise_for_status()
+        data = response.json()
+        if not isinstance(data, dict):
+            raise ValueError(f"GET /config returned {type(data).__name__}, not an object")
+        return data
+
+    def put_config(self, snapshot: Mapping[str, Any]) -> None:
+        """PUT a snapshot back (masked secrets in it keep the stored values, as on real
+        servers)."""
+        self.client.put("/config", json=dict(snapshot)).raise_for_status()
+
+    def restore_config(self, before: Mapping[str, Any]) -> None:
+        """Put ``before`` back if the config differs from it now; raise
+        :class:`StateNotRestored` when it still differs afterwards."""
+        if not config_differences(before, self.config(), limit=1):
+            return
+        self.put_config(before)
+        remaining = config_differences(before, self.config())
+        if remaining:
+            raise StateNotRestored("config could not be restored:\n  " + "\n  ".join(remaining))
+
+    # --- server busy ------------------------------------------------------------------------
+
+    def busy(self) -> bool | None:
+        """Whether the server is busy (None when it would not say)."""
+        response = self.client.get("/server_busy")
+        if response.status_code != 200:
+            return None
+        body = response.json()
+        return bool(body.get("busy")) if isinstance(body, dict) else None
+
+    def clear_busy(self) -> None:
+        """DELETE /server_busy; raise :class:`StateNotRestored` when it is refused."""
+        status = self.client.delete("/server_busy").status_code
+        if status != 200:
+            raise StateNotRestored(f"DELETE /server_busy answered {status}")
+
+    # --- license ----------------------------------------------------------------------------
+
+    def licensed(self) -> bool | None:
+        """Whether a license is installed (None when the server would not say)."""
+        response = self.client.get("/license/client", params={"format": "old"})
+        if response.status_code != 200:
+            return None
+        body = response.json()
+        return isinstance(body, dict) and str(body.get("IsLicensed", "")).lower() == "true"
+
+    # --- all of them ------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def guard(self, states: Collection[str]) -> Iterator[None]:
+        """Around a block that may change ``states``: record what can be put back, and put it
+        back afterwards, whatever happened in the block.
+
+        ``config`` is restored to its snapshot; ``server_busy`` is cleared; a license the block
+        installed on an unlicensed server is removed again (a license it removed cannot be put
+        back, which is why license removal is a destructive operation). Other states are not
+        guarded here.
+        """
+        wanted = GUARDED_STATES & set(states)
+        before = self.config() if "config" in wanted else None
+        licensed = self.licensed() if "license" in wanted else None
+        try:
+            yield
+        finally:
+            problems: list[str] = []
+            if "server_busy" in wanted:
+                problems += _collect(self.clear_busy)
+            if before is not None:
+                problems += _collect(lambda: self.restore_config(before))
+            if licensed is False and self.licensed():
+                self.client.delete("/license")
+            elif licensed and not self.licensed():
+                warnings.warn(
+                    "the server's license was removed in this test (destructive operations "
+                    "were allowed); it cannot be put back automatically",
+                    stacklevel=3,
+                )
+            if problems:
+                raise StateNotRestored("; ".join(problems))
+
+
+def _collect(action: Any) -> list[str]:
+    try:
+        action()
+    except StateNotRestored as exc:
+        return [str(exc)]
+    return []
+
+
+def config_differences(before: Any, after: Any, prefix: str = "", limit: int = 20) -> list[str]:
+    """Dotted paths where two config documents differ (at most ``limit`` of them)."""
+    out: list[str] = []
+
+    def walk(a: Any, b: Any, path: str) -> None:
+        if len(out) >= limit:
+            return
+        if isinstance(a, dict) and isinstance(b, dict):
+            for key in sorted(set(a) | set(b), key=str):
+                sub = f"{path}.{key}" if path else str(key)
+                if key not in a:
+                    out.append(f"{sub}: added {b[key]!r}")
+                elif key not in b:
+                    out.append(f"{sub}: removed (was {a[key]!r})")
+                else:
+                    walk(a[key], b[key], sub)
+        elif a != b:
+            out.append(f"{path or '<root>'}: {a!r} -> {b!r}")
+
+    walk(before, after, prefix)
+    return out[:limit]

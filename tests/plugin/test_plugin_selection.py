@@ -1,0 +1,103 @@
+"""What runs against a target: version and destructive deselection, --operation, xdist groups,
+role skips, and config comparison."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from mmconform._version import Version
+from mmconform.contract import load_contract
+from mmconform.harness._selection import TargetFacts, exclusion_reason, state_groups
+from mmconform.harness._server_state import config_differences
+
+CONTRACT = load_contract()
+
+
+class FakeItem:
+    """Just enough of a pytest item for the selection rules."""
+
+    def __init__(self, *marks: pytest.MarkDecorator, label: str | None = None) -> None:
+        self._marks = [mark.mark for mark in marks]
+        self.operation_label = label
+        self.nodeid = "suite.py::test_x"
+
+    def get_closest_marker(self, name: str) -> pytest.Mark | None:
+        return next((mark for mark in self._marks if mark.name == name), None)
+
+    def iter_markers(self, name: str) -> list[pytest.Mark]:
+        return [mark for mark in self._marks if mark.name == name]
+
+
+def facts(version: str | None = "11.1.0", *, destructive: bool = True) -> TargetFacts:
+    return TargetFacts(
+        server_version=Version.lenient(version), allow_destructive=destructive, roles=()
+    )
+
+
+def reason(op_id: str, version: str | None = "11.1.0", destructive: bool = True) -> str | None:
+    item: Any = FakeItem(pytest.mark.mm_operation(op_id))
+    return exclusion_reason(
+        item, [CONTRACT.operation(op_id)], facts(version, destructive=destructive)
+    )
+
+
+def test_destructive_operations_need_permission() -> None:
+    refused = reason("RestartServer", destructive=False)
+    assert refused is not None
+    assert "--allow-destructive" in refused
+    assert reason("RestartServer", destructive=True) is None
+    assert reason("GetPing", destructive=False) is None
+
+
+def test_operations_newer_than_the_target_or_removed_before_it_are_deselected() -> None:
+    newer = reason("GetLicenseLoadMetric", version="10.5.0")
+    assert newer is not None
+    assert "10.8.0" in newer
+    assert "10.5.0" in newer
+    assert reason("GetLicenseLoadMetric", version="10.8.0") is None
+    removed_in = CONTRACT.operation("RequestLicenseRenewalLink").removed_in
+    assert removed_in is not None
+    removed = reason("RequestLicenseRenewalLink", version=str(removed_in))
+    assert removed is not None
+    assert f"removed in {removed_in}" in removed
+    # Unknown version: nothing is deselected for its version.
+    assert reason("GetLicenseLoadMetric", version=None) is None
+
+
+def test_local_only_operations_leave_the_http_contract_run() -> None:
+    item: Any = FakeItem(label="POST /api/v4/integrity")
+    found = exclusion_reason(item, [CONTRACT.operation("CheckIntegrity")], facts())
+    assert found is not None
+    assert "local-mode unix socket" in found
+
+
+def test_parameters_newer_than_the_target_are_known() -> None:
+    ping = CONTRACT.operation("GetPing")
+    assert ping.unsupported_parameters(Version(9, 5, 0)) == ("use_rest_semantics",)
+    assert ping.unsupported_parameters(Version(9, 6, 0)) == ()
+    assert ping.unsupported_parameters(None) == ()
+
+
+def test_state_groups_merge_connected_states() -> None:
+    sets = [op.grouping_states for op in CONTRACT.operations]
+    groups = state_groups(sets)
+    assert state_groups([("config",)])["config"] == "mm-state-config"
+    # PostLog changes logs and depends on config: one group for both.
+    assert CONTRACT.operation("PostLog").grouping_states == ("config", "logs")
+    assert groups["logs"] == groups["config"]
+    assert groups["server_process"] == "mm-state-server_process"
+    # A test touching several states merges their groups.
+    merged = state_groups([*sets, ("server_process", "config")])
+    assert merged["server_process"] == merged["config"] == merged["logs"]
+
+
+def test_config_differences() -> None:
+    before = {"A": {"x": 1, "y": [1, 2]}, "B": True}
+    assert config_differences(before, before) == []
+    diff = config_differences(before, {"A": {"x": 2, "y": [1, 2], "z": 0}})
+    assert "A.x: 1 -> 2" in diff
+    assert "A.z: added 0" in diff
+    assert "B: removed (was True)" in diff
+    assert len(config_differences({"k": list(range(50))}, {"k": []}, limit=3)) <= 3
