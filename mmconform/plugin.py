@@ -22,6 +22,7 @@ import pytest
 
 from mmconform.harness import _profiles
 from mmconform.harness._clients import DEFAULT_TIMEOUT, Transport
+from mmconform.harness._health import DEFAULT_BUDGET, DEFAULT_THRESHOLD
 from mmconform.harness._pytest_compat import repair_rootdir
 from mmconform.harness._selection import MARKERS
 from mmconform.harness._session import (
@@ -140,6 +141,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="Write no report files unless --junitxml / --alluredir ask for them.",
     )
     group.addoption(
+        "--mm-budget",
+        dest="mm_budget",
+        metavar="SECONDS",
+        type=float,
+        default=DEFAULT_BUDGET,
+        help="Most seconds the whole run may take, whatever the target does; the run stops "
+        f"with exit 10 when they are used up (default {DEFAULT_BUDGET:g}; 0: no limit).",
+    )
+    group.addoption(
+        "--mm-stop-after",
+        dest="mm_stop_after",
+        metavar="FAILURES",
+        type=int,
+        default=DEFAULT_THRESHOLD,
+        help="After this many transport failures in a row (refused, reset, timed out), ask the "
+        "target whether it is alive; if not, stop the run with exit 10 "
+        f"(default {DEFAULT_THRESHOLD}).",
+    )
+    group.addoption(
         "--stub-version",
         dest="mm_stub_version",
         metavar="VERSION",
@@ -166,6 +186,11 @@ def pytest_configure(config: pytest.Config) -> None:
         _profiles.register_profiles()
     if conformance_requested(config, only=True):
         _default_report_outputs(config)
+    if options.transport.insecure:
+        # Said once, in the run's header; not once per request.
+        config.addinivalue_line(
+            "filterwarnings", "ignore::urllib3.exceptions.InsecureRequestWarning"
+        )
     session = ConformanceSession(config, options)
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, PLUGIN_NAME)
@@ -184,6 +209,12 @@ def _run_options(config: pytest.Config) -> RunOptions:
         )
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
+    budget = config.getoption("mm_budget")
+    if budget is None or budget < 0:
+        raise pytest.UsageError("--mm-budget must be a number of seconds (0: no limit)")
+    stop_after = config.getoption("mm_stop_after")
+    if stop_after is None or stop_after < 1:
+        raise pytest.UsageError("--mm-stop-after must be at least 1")
     seed = _profiles.choose_seed(profile, config.getoption("mm_seed"))
     if is_xdist_worker(config):
         # Every worker must generate the same data as the controller printed.
@@ -199,6 +230,8 @@ def _run_options(config: pytest.Config) -> RunOptions:
         allow_destructive=config.getoption("mm_allow_destructive"),
         stub_version=config.getoption("mm_stub_version"),
         selected_operations=tuple(config.getoption("mm_operations") or ()),
+        budget=float(budget) or None,
+        breaker_threshold=int(stop_after),
     )
 
 

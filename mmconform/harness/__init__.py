@@ -11,8 +11,9 @@ from mmconform.harness._exitcodes import (
     EXIT_TARGET_MISCONFIGURED,
     EXIT_TARGET_UNREACHABLE,
 )
-from mmconform.harness._failures import curl_command, failure_header, redact
+from mmconform.harness._failures import curl_command, failure_header
 from mmconform.harness._profiles import hypothesis_settings
+from mmconform.harness._redaction import Secret, redact
 from mmconform.harness._responses import ContractViolation, ResponseChecker, ResponseRecorder
 from mmconform.harness._schemathesis import CaseRunner, ContractRun
 from mmconform.harness._selection import (
@@ -52,6 +53,7 @@ __all__ = [
     "ContractViolation",
     "ResponseChecker",
     "ResponseRecorder",
+    "Secret",
     "ServerState",
     "StateNotRestored",
     # the target and clients

@@ -3,48 +3,17 @@ expectation, and how to replay it, with every credential redacted."""
 
 from __future__ import annotations
 
-import re
 import shlex
-from collections.abc import Mapping
 from typing import Any
 
 from mmconform._version import Version
 from mmconform.contract import Contract
 
-__all__ = ["curl_command", "errata_note", "failure_header", "redact"]
+__all__ = ["curl_command", "errata_note", "failure_header", "redirect_note"]
 
-_BEARER = re.compile(r"(?i)(authorization:\s*)(bearer|token)\s+([^\s'\"]+)")
-_COOKIE = re.compile(r"(?i)(MMAUTHTOKEN=)([^;\s'\"]+)")
-_QUERY = re.compile(r"(?i)([?&]access_token=)([^&\s'\"]+)")
 #: Headers a curl line leaves out: curl sets them itself.
-_CURL_SKIPS = frozenset({"content-length", "accept-encoding", "connection", "user-agent"})
+_CURL_SKIPS = frozenset({"content-length", "accept-encoding", "connection", "user-agent", "host"})
 _CURL_BODY_LIMIT = 4000
-
-
-def redact(text: str, tokens: Mapping[str, str]) -> str:
-    """Replace every known token with ``<redacted:ROLE>`` and any other credential with a marker.
-
-    Known tokens are replaced wherever they appear (headers, cookies, query, bodies); any bearer
-    token, MMAUTHTOKEN cookie or access_token query value left over is replaced too.
-    """
-    # Longest first, so that a token that contains another is replaced whole.
-    for role, token in sorted(tokens.items(), key=lambda item: -len(item[1])):
-        if token:
-            text = text.replace(token, f"<redacted:{role}>")
-
-    def bearer(match: re.Match[str]) -> str:
-        if match.group(3).startswith("<redacted"):
-            return match.group(0)
-        return f"{match.group(1)}{match.group(2)} <redacted>"
-
-    def value(match: re.Match[str]) -> str:
-        if match.group(2).startswith("<redacted"):
-            return match.group(0)
-        return f"{match.group(1)}<redacted>"
-
-    text = _BEARER.sub(bearer, text)
-    text = _COOKIE.sub(value, text)
-    return _QUERY.sub(value, text)
 
 
 def failure_header(
@@ -63,14 +32,14 @@ def failure_header(
     )
 
 
-def curl_command(response: Any) -> str:
+def curl_command(sent: Any) -> str:
     """A curl line for exactly the request that was sent (the caller redacts it).
 
-    Takes a ``requests`` or ``httpx`` response, or anything with a ``request`` that has
-    ``method``, ``url``, ``headers`` and a ``body`` or ``content``.
+    Takes a ``requests`` or ``httpx`` response or request: anything that is, or has as its
+    ``request``, an object with ``method``, ``url``, ``headers`` and a ``body`` or ``content``.
     """
-    request = getattr(response, "request", None)
-    if request is None:
+    request = getattr(sent, "request", None) or sent
+    if not all(hasattr(request, name) for name in ("method", "url", "headers")):
         return "(request not available)"
     parts = ["curl", "-X", str(request.method)]
     for name, value in request.headers.items():
@@ -78,12 +47,27 @@ def curl_command(response: Any) -> str:
             parts += ["-H", f"{name}: {value}"]
     raw: Any = getattr(request, "body", None)
     if raw is None:
-        raw = getattr(request, "content", None)
+        try:
+            raw = getattr(request, "content", None)
+        except Exception:  # a streamed body that was not read
+            raw = "(streamed body)"
     if raw:
         text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else str(raw)
         parts += ["--data-raw", text[:_CURL_BODY_LIMIT]]
     parts.append(str(request.url))
     return " ".join(shlex.quote(part) for part in parts)
+
+
+def redirect_note(response: Any) -> str:
+    """For a redirect: where it pointed (the suite never follows one); "" otherwise."""
+    status = getattr(response, "status_code", 0)
+    if not 300 <= status < 400:
+        return ""
+    location = response.headers.get("location") or response.headers.get("Location")
+    if isinstance(location, list | tuple):  # schemathesis keeps every value of a header
+        location = location[0] if location else None
+    where = location or "(no Location header)"
+    return f"\nThe answer was a {status} redirect to {where} (not followed).\n"
 
 
 def errata_note(contract: Contract, operation_id: str, version: Version | None) -> str:

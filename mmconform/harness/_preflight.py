@@ -11,7 +11,12 @@ import httpx
 
 from mmconform._version import Version
 from mmconform.contract import ANONYMOUS, Contract
-from mmconform.harness._clients import Transport, make_client
+from mmconform.harness._clients import (
+    Transport,
+    describe_transport_error,
+    is_certificate_error,
+    make_client,
+)
 from mmconform.harness._exitcodes import (
     EXIT_TARGET_MISCONFIGURED,
     EXIT_TARGET_UNREACHABLE,
@@ -86,34 +91,86 @@ class PreflightResult:
 
 
 def check_reachable(target: Target, transport: Transport) -> httpx.Response:
-    """GET /system/ping; any transport failure becomes an 'unreachable' TargetProblem."""
+    """GET /system/ping, read closely: the target must answer it as a Mattermost server does
+    (200, or 500 when unhealthy, with a JSON status), or the run stops with a message that
+    says what the target is instead."""
     timeout = httpx.Timeout(transport.timeout, connect=min(CONNECT_TIMEOUT, transport.timeout))
+    where = "GET /api/v4/system/ping"
     try:
         with make_client(target, ANONYMOUS, transport) as client:
             response = client.get("/system/ping", timeout=timeout)
     except httpx.TransportError as exc:
+        raise _no_answer(target, where, exc, first=True) from None
+    _require_api_answer(target, where, response)
+    body = _json(response)
+    if response.status_code not in (200, 500) or not (isinstance(body, dict) and "status" in body):
         raise TargetProblem(
-            f"target {target.url} is unreachable: {type(exc).__name__}: {exc or 'no detail'}. "
-            "Is the server running, and is the URL right "
-            f"(from {target.sources.get('url', 'embedded stub')})?",
-            EXIT_TARGET_UNREACHABLE,
-        ) from None
-    if response.status_code > 500:
-        raise TargetProblem(
-            f"target {target.url} answers GET /api/v4/system/ping with "
-            f"{response.status_code}: it is not ready to be tested",
-            EXIT_TARGET_UNREACHABLE,
-        )
-    if "X-Version-Id" not in response.headers and "application/json" not in response.headers.get(
-        "content-type", ""
-    ):
-        raise TargetProblem(
-            f"target {target.url} does not look like a Mattermost server: GET /api/v4/system/ping "
-            f"answered {response.status_code} {response.headers.get('content-type', '')!r} "
-            "without an X-Version-Id header",
+            f"target {target.url} does not look like a Mattermost server: {where} answered "
+            f"{_describe(response)}, not a JSON ping status",
             EXIT_TARGET_MISCONFIGURED,
         )
     return response
+
+
+def _no_answer(target: Target, where: str, exc: Exception, *, first: bool) -> TargetProblem:
+    if is_certificate_error(exc):
+        return TargetProblem(
+            f"target {target.url}: {describe_transport_error(exc)}", EXIT_TARGET_MISCONFIGURED
+        )
+    if first:
+        return TargetProblem(
+            f"target {target.url} is unreachable: {describe_transport_error(exc)}. Is the "
+            "server running, and is the URL right "
+            f"(from {target.sources.get('url', 'embedded stub')})?",
+            EXIT_TARGET_UNREACHABLE,
+        )
+    return TargetProblem(
+        f"target {target.url} stopped answering during preflight, at {where}: "
+        f"{describe_transport_error(exc)}",
+        EXIT_TARGET_UNREACHABLE,
+    )
+
+
+def _require_api_answer(target: Target, where: str, response: httpx.Response) -> None:
+    """Stop on answers that come from something other than the API: redirects, gateway and
+    availability errors, and web pages. (An API answer of the wrong shape is not stopped here:
+    judging it is the suites' work.)"""
+    status = response.status_code
+    if 300 <= status < 400:
+        location = response.headers.get("location", "(no Location header)")
+        raise TargetProblem(
+            f"target {target.url}: {where} answered {status}, a redirect to {location}. The "
+            "suite does not follow redirects: give the server's own base URL",
+            EXIT_TARGET_MISCONFIGURED,
+        )
+    if status > 500:
+        raise TargetProblem(
+            f"target {target.url} answered {where} with {status}: it is not ready to be "
+            "tested (a proxy or load balancer without a server behind it?)",
+            EXIT_TARGET_UNREACHABLE,
+        )
+    if _media_type(response) == "text/html":
+        raise TargetProblem(
+            f"target {target.url} does not look like a Mattermost server: {where} answered "
+            f"{_describe(response)}, a web page",
+            EXIT_TARGET_MISCONFIGURED,
+        )
+
+
+def _media_type(response: httpx.Response) -> str:
+    return str(response.headers.get("content-type", "")).split(";")[0].strip().lower()
+
+
+def _json(response: httpx.Response) -> object:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _describe(response: httpx.Response) -> str:
+    kind = response.headers.get("content-type") or "no content type"
+    return f"{response.status_code} ({kind})"
 
 
 def determine_version(
@@ -155,13 +212,7 @@ def verify_tokens(
     for role in target.roles:
         source = target.sources.get(f"token:{role}", "target")
         with client_factory(target, role, transport) as client:
-            try:
-                problems += _token_problems(client, role, source, contract)
-            except httpx.TransportError as exc:
-                raise TargetProblem(
-                    f"target {target.url} stopped answering during preflight: {exc}",
-                    EXIT_TARGET_UNREACHABLE,
-                ) from None
+            problems += _token_problems(client, role, source, contract)
     if problems:
         raise TargetProblem(
             "target tokens do not match their roles:\n  - " + "\n  - ".join(problems),
@@ -170,22 +221,51 @@ def verify_tokens(
 
 
 def _token_problems(client: httpx.Client, role: str, source: str, contract: Contract) -> list[str]:
+    """What is wrong with one role's token; a target that does not answer as an API does is a
+    target problem, raised, never blamed on the token."""
+    target_url = str(client.base_url).rstrip("/").removesuffix("/api/v4")
     method, path = TOKEN_CHECK
-    if client.request(method, path).status_code == 401:
+    response = _probe(client, target_url, method, path, {})
+    if response.status_code == 401:
         return [f"token for {role} ({source}) is not accepted: 401 on {method} {path}"]
+    if response.status_code != 200:
+        raise _unexpected(target_url, f"{method} {path}", response, role)
     problems = []
     for probe in role_probes(contract, role):
-        status = client.request(probe.method, probe.path, params=dict(probe.params)).status_code
+        response = _probe(client, target_url, probe.method, probe.path, probe.params)
+        status = response.status_code
+        if status not in (200, 403):
+            raise _unexpected(target_url, probe.label, response, role)
         if probe.granted and status == 403:
             problems.append(
                 f"token for {role} ({source}) lacks {probe.permission}: 403 on {probe.label}"
             )
-        elif not probe.granted and 200 <= status < 300:
+        elif not probe.granted and status == 200:
             problems.append(
                 f"token for {role} ({source}) has {probe.permission}, which {role} does not: "
                 f"{status} on {probe.label} (a more privileged user's token?)"
             )
     return problems
+
+
+def _probe(
+    client: httpx.Client, target_url: str, method: str, path: str, params: Mapping[str, str]
+) -> httpx.Response:
+    where = f"{method} /api/v4{path}"
+    try:
+        response = client.request(method, path, params=dict(params))
+    except httpx.TransportError as exc:
+        raise _no_answer(Target(url=target_url), where, exc, first=False) from None
+    _require_api_answer(Target(url=target_url), where, response)
+    return response
+
+
+def _unexpected(target_url: str, where: str, response: httpx.Response, role: str) -> TargetProblem:
+    return TargetProblem(
+        f"target {target_url} answered {where} as {role} with {_describe(response)}, which a "
+        "Mattermost server does not: is this the server's API?",
+        EXIT_TARGET_MISCONFIGURED,
+    )
 
 
 def run_preflight(target: Target, transport: Transport, contract: Contract) -> PreflightResult:

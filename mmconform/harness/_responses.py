@@ -19,7 +19,8 @@ from jsonschema import Draft202012Validator
 
 from mmconform._version import Version
 from mmconform.contract import Contract, Operation
-from mmconform.harness._failures import curl_command, redact
+from mmconform.harness._failures import curl_command, redirect_note
+from mmconform.harness._redaction import Secret, redact
 
 __all__ = ["ContractViolation", "ResponseChecker", "ResponseRecorder"]
 
@@ -42,7 +43,7 @@ class ResponseChecker:
         contract: Contract,
         version: Version | None,
         *,
-        tokens: Mapping[str, str] = MappingProxyType({}),
+        tokens: Mapping[str, Secret] = MappingProxyType({}),
     ) -> None:
         self.contract = contract
         self.version = version
@@ -110,6 +111,7 @@ class ResponseChecker:
                 + "\n".join(f"  {problem}" for problem in found)
                 + f"\nbody: {response.text[:500]}\n"
                 f"Reproduce (credentials redacted):\n    {curl_command(response)}"
+                f"{redirect_note(response)}"
             )
             raise ContractViolation(redact(text, self._tokens))
 

@@ -9,7 +9,6 @@ applicable check, counts the requests and words failures.
 from __future__ import annotations
 
 import copy
-import ipaddress
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,9 +24,21 @@ from schemathesis.core.failures import FailureGroup
 
 from mmconform._version import Version
 from mmconform.contract import ANONYMOUS, Contract
-from mmconform.harness._clients import Transport
-from mmconform.harness._failures import curl_command, errata_note, failure_header, redact
+from mmconform.harness._clients import (
+    HealthAdapter,
+    Transport,
+    describe_transport_error,
+    is_loopback_host,
+)
+from mmconform.harness._failures import (
+    curl_command,
+    errata_note,
+    failure_header,
+    redirect_note,
+)
+from mmconform.harness._health import TargetHealth
 from mmconform.harness._profiles import Profile, hypothesis_settings
+from mmconform.harness._redaction import redact
 from mmconform.harness._target import Target
 
 __all__ = [
@@ -111,9 +122,8 @@ def _schemathesis_config(
             "database": "none",
         },
     }
-    token = target.tokens.get(role) if role else None
-    if token and scheme:
-        project["auth"] = {"openapi": {scheme: {"bearer": token}}}
+    if role and role in target.tokens and scheme:
+        project["auth"] = {"openapi": {scheme: {"bearer": target.token(role)}}}
     return SchemathesisConfig.from_dict(project)
 
 
@@ -127,6 +137,8 @@ class CaseRunner:
     profile: Profile
     seed: int
     server_version: Version | None
+    #: the run's breaker and budget (None: unbounded)
+    health: TargetHealth | None = None
     #: requests sent so far (generated cases and stateful steps)
     requests_sent: int = 0
     _exempt: dict[str, list[Any]] = field(default_factory=dict)
@@ -138,9 +150,12 @@ class CaseRunner:
         costs more than many of the requests themselves)."""
         if self._session is None:
             self._session = requests.Session()
+            adapter = HealthAdapter(self.health)
+            self._session.mount("http://", adapter)
+            self._session.mount("https://", adapter)
             # Proxy and netrc settings come from the environment on every request (a tenth of
             # the run's time); no proxy stands between the suite and a loopback target.
-            self._session.trust_env = not _is_loopback_url(self.target.url)
+            self._session.trust_env = not is_loopback_host(urlsplit(self.target.url).hostname or "")
         return self._session
 
     def operation_id(self, case: Any) -> str:
@@ -158,7 +173,10 @@ class CaseRunner:
         operation_id = self.operation_id(case)
         session = self.session
         try:
-            response = case.call(session=session)
+            # A redirect is an answer to check, never a request to follow.
+            response = case.call(session=session, allow_redirects=False)
+        except requests.RequestException as exc:
+            raise self.transport_failure(case, exc, operation_id) from None
         finally:
             session.cookies.clear()
         self.check(
@@ -168,7 +186,11 @@ class CaseRunner:
             run_checks=lambda excluded: case.validate_response(
                 response,
                 excluded_checks=excluded,
-                transport_kwargs={"base_url": self.target.url, "session": session},
+                transport_kwargs={
+                    "base_url": self.target.url,
+                    "session": session,
+                    "allow_redirects": False,
+                },
             ),
         )
         return response
@@ -192,6 +214,30 @@ class CaseRunner:
             raise FailureGroup(
                 list(exc.exceptions), self.message(case, response, operation_id, exc)
             ) from None
+        except requests.RequestException as exc:  # a check's own request got no answer
+            raise self.transport_failure(case, exc, operation_id) from None
+
+    def transport_failure(
+        self, case: Any, exc: requests.RequestException, operation_id: str
+    ) -> AssertionError:
+        """A request that got no usable answer, worded like every other failure."""
+        header = self._header(case, operation_id, self.role)
+        request = getattr(exc, "request", None)
+        curl = curl_command(request) if request is not None else "(not sent)"
+        text = (
+            f"{header}\nthe request got {describe_transport_error(exc)}\n\n"
+            f"Reproduce (credentials redacted):\n    {curl}\n"
+        )
+        return AssertionError(redact(text, self.target.tokens))
+
+    def _header(self, case: Any, operation_id: str, role: str) -> str:
+        return failure_header(
+            operation=f"{operation_id} ({case.operation.method.upper()} {case.operation.path})",
+            role=role,
+            seed=self.seed,
+            profile=self.profile.name,
+            server_version=self.server_version,
+        )
 
     def message(self, case: Any, response: Any, operation_id: str, exc: FailureGroup) -> str:
         checks = sorted(
@@ -205,18 +251,13 @@ class CaseRunner:
         role = (
             self.role if sent_as == self.role else f"{self.role} (this request sent as {sent_as})"
         )
-        header = failure_header(
-            operation=f"{operation_id} ({case.operation.method.upper()} {case.operation.path})",
-            role=role,
-            seed=self.seed,
-            profile=self.profile.name,
-            server_version=self.server_version,
-        )
+        header = self._header(case, operation_id, role)
         body = _THEIR_CURL.sub("", str(exc.message)).strip()
         rules = errata_note(self.contract, operation_id, self.server_version)
         text = (
             f"{header}\nfailed check(s): {', '.join(checks)}\n\n{body}\n\n"
-            f"Reproduce (credentials redacted):\n    {curl_command(response)}\n{rules}"
+            f"Reproduce (credentials redacted):\n    {curl_command(response)}\n"
+            f"{redirect_note(response)}{rules}"
         )
         return redact(text, self.target.tokens)
 
@@ -226,19 +267,9 @@ class CaseRunner:
         headers = getattr(request, "headers", {}) or {}
         value = str(headers.get("Authorization", "") or "")
         for role, token in self.target.tokens.items():
-            if token and token in value:
+            if token.reveal() in value:
                 return role
         return ANONYMOUS if not value else "unknown credentials"
-
-
-def _is_loopback_url(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @dataclass(frozen=True)
@@ -266,6 +297,7 @@ def build_contract_run(
     seed: int,
     transport: Transport,
     server_version: Version | None,
+    health: TargetHealth | None = None,
 ) -> ContractRun:
     """The schema, runner and settings for this target, as the most privileged role given."""
     role = target.most_privileged_role
@@ -287,6 +319,7 @@ def build_contract_run(
         profile=profile,
         seed=seed,
         server_version=server_version,
+        health=health,
     )
     return ContractRun(
         schema=schema,

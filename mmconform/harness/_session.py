@@ -22,20 +22,29 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NoReturn
 
+import httpx
 import pytest
 
 from mmconform._version import Version
-from mmconform.contract import Contract, load_contract
-from mmconform.harness._clients import Transport, make_client
+from mmconform.contract import ANONYMOUS, Contract, load_contract
+from mmconform.harness._clients import (
+    TargetTransportError,
+    Transport,
+    describe_transport_error,
+    make_client,
+)
 from mmconform.harness._embedded import EmbeddedStubError, embedded_stub
 from mmconform.harness._exitcodes import (
     EXIT_STATE_NOT_RESTORED,
     EXIT_TARGET_MISCONFIGURED,
+    EXIT_TARGET_UNREACHABLE,
     TargetProblem,
 )
+from mmconform.harness._health import DEFAULT_BUDGET, DEFAULT_THRESHOLD, TargetHealth
 from mmconform.harness._preflight import PreflightResult, run_preflight
 from mmconform.harness._profiles import Profile
 from mmconform.harness._pytest_compat import narrow_to_wanted_ids, widen_parametrized_ids
+from mmconform.harness._redaction import redact
 from mmconform.harness._schemathesis import ContractRun, build_contract_run
 from mmconform.harness._selection import CONFORMANCE_MARK, TargetFacts, select
 from mmconform.harness._server_state import ServerState, config_differences
@@ -57,6 +66,7 @@ SESSION_KEY = pytest.StashKey["ConformanceSession"]()
 _ADMIN = "system_admin"
 _WORKER_SEED = "mmconform_seed"
 _WORKER_REQUESTS = "mmconform_requests"
+_WORKER_STOPPED = "mmconform_stopped"
 
 _active: list[ConformanceSession] = []
 
@@ -73,6 +83,10 @@ class RunOptions:
     stub_version: str | None
     #: operationIds given with --operation (empty: all)
     selected_operations: tuple[str, ...]
+    #: seconds the whole run may take (None: no limit)
+    budget: float | None = DEFAULT_BUDGET
+    #: consecutive transport failures after which the target is asked whether it is alive
+    breaker_threshold: int = DEFAULT_THRESHOLD
 
 
 def session_of(config: pytest.Config) -> ConformanceSession:
@@ -154,6 +168,8 @@ class ConformanceSession:
         self.deselected: dict[str, str] = {}
         #: what the session-end check found
         self.problems: list[str] = []
+        #: why the session-end check could not be made
+        self.unchecked: str | None = None
         self._contract: Contract | None = None
         self._contract_run: ContractRun | None = None
         self._snapshot: dict[str, Any] | None = None
@@ -161,6 +177,16 @@ class ConformanceSession:
         self._profile_printed = False
         self._target_printed = False
         self._stack = contextlib.ExitStack()
+        self._pytest_session: pytest.Session | None = None
+        #: why workers stopped talking to the target (xdist controller)
+        self._worker_stops: list[str] = []
+        self.health = TargetHealth(
+            threshold=options.breaker_threshold,
+            budget=options.budget,
+            alive=self._answers_ping,
+            on_stop=self._stop_run,
+            notify=self._note,
+        )
 
     # --- facts ------------------------------------------------------------------------------
 
@@ -209,6 +235,7 @@ class ConformanceSession:
                 seed=self.seed,
                 transport=self.transport,
                 server_version=self.server_version,
+                health=self.health,
             )
         return self._contract_run
 
@@ -221,6 +248,33 @@ class ConformanceSession:
             return
         with make_client(target, _ADMIN, self.transport) as client:
             yield ServerState(client)
+
+    @property
+    def stopped(self) -> str | None:
+        """Why the run stopped talking to the target (None while it has not)."""
+        if self.health.stopped is not None:
+            return self.health.stopped
+        return self._worker_stops[0] if self._worker_stops else None
+
+    def _answers_ping(self) -> bool:
+        """Whether the target still answers GET /system/ping as a Mattermost server does."""
+        with make_client(self.require_target(), ANONYMOUS, self.transport) as client:
+            try:
+                response = client.get("/system/ping")
+            except httpx.TransportError:
+                return False
+        return response.status_code in (200, 500) and response.headers.get(
+            "content-type", ""
+        ).startswith("application/json")
+
+    def _stop_run(self, reason: str) -> None:
+        if self._pytest_session is not None:
+            self._pytest_session.shouldstop = "mmconform stopped talking to the target"
+
+    def _note(self, line: str) -> None:
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(line)
 
     # --- activation -------------------------------------------------------------------------
 
@@ -278,17 +332,30 @@ class ConformanceSession:
         return self.target.embedded or not is_xdist_worker(self.config)
 
     def _take_snapshot(self) -> None:
+        """The config at the start, to compare with at the end; without it the run could not
+        tell whether it left the server as found, so a failure stops the run here."""
         with self.admin_state() as state:
             if state is None:
                 return
             try:
                 self._snapshot = state.config()
-            except Exception as exc:  # reported at session end, not fatal
-                self.problems.append(f"could not snapshot the config at session start: {exc}")
+            except httpx.TransportError as exc:
+                _exit(
+                    "could not read the config at session start (GET /api/v4/config as "
+                    f"system_admin): {describe_transport_error(exc)}",
+                    EXIT_TARGET_UNREACHABLE,
+                )
+            except (httpx.HTTPStatusError, ValueError) as exc:
+                _exit(
+                    "could not read the config at session start (GET /api/v4/config as "
+                    f"system_admin): {_short(exc)}",
+                    EXIT_TARGET_MISCONFIGURED,
+                )
 
     # --- hooks: start -----------------------------------------------------------------------
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self._pytest_session = session
         config = session.config
         if is_xdist_controller(config):
             # The controller collects nothing. A real target is checked here once (a fast
@@ -342,6 +409,15 @@ class ConformanceSession:
         yield f"mmconform: local-mode socket: {target.local_socket or 'not given'}"
         allowed = "allowed" if self.allow_destructive else "excluded"
         yield f"mmconform: destructive operations: {allowed}"
+        if self.transport.insecure and target.url.startswith("https:"):
+            yield "mmconform: warning: the target's TLS certificate is not verified (--insecure)"
+        budget = self.options.budget
+        yield (
+            "mmconform: run budget: "
+            + (f"{budget:.0f} s" if budget else "none")
+            + f"; the run stops after {self.options.breaker_threshold} transport failures in a "
+            "row if the target no longer answers"
+        )
 
     # --- hooks: collection ------------------------------------------------------------------
 
@@ -386,25 +462,43 @@ class ConformanceSession:
         """xdist controller hook: add up the requests each worker sent."""
         output = getattr(node, "workeroutput", None) or {}
         self._requests_from_workers += int(output.get(_WORKER_REQUESTS, 0))
+        if output.get(_WORKER_STOPPED):
+            self._worker_stops.append(str(output[_WORKER_STOPPED]))
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if is_xdist_worker(session.config):
-            session.config.workeroutput[_WORKER_REQUESTS] = self.requests_sent  # type: ignore[attr-defined]
-        if not self.active or not self._guards_state_here():
+            output = session.config.workeroutput  # type: ignore[attr-defined]
+            output[_WORKER_REQUESTS] = self.requests_sent
+            output[_WORKER_STOPPED] = self.health.stopped
+        if not self.active:
             return
-        self._check_state_left()
-        if self.problems and session.exitstatus in (
+        ordinary = session.exitstatus in (
+            pytest.ExitCode.OK,
+            pytest.ExitCode.TESTS_FAILED,
+            pytest.ExitCode.INTERRUPTED,
+        )
+        if self.stopped is not None:
+            # The target is gone: there is nothing to check, and the verdict is "unreachable".
+            if ordinary:
+                session.exitstatus = EXIT_TARGET_UNREACHABLE
+            return
+        if not self._guards_state_here():
+            return
+        outcome = self._check_state_left()
+        if outcome is not None and session.exitstatus in (
             pytest.ExitCode.OK,
             pytest.ExitCode.TESTS_FAILED,
         ):
-            session.exitstatus = EXIT_STATE_NOT_RESTORED
+            session.exitstatus = outcome
 
-    def _check_state_left(self) -> None:
+    def _check_state_left(self) -> int | None:
+        """Compare the server with how the run found it: the exit code the comparison calls
+        for (12 when it differs, 10 when the target would not answer), or None."""
         try:
             with self.admin_state() as state:
                 if state is None:
-                    return
+                    return None
                 if state.busy():
                     state.clear_busy()
                     self.problems.append(
@@ -418,8 +512,13 @@ class ConformanceSession:
                             "the server's config differs from the snapshot taken at session "
                             "start:\n" + "\n".join(f"  {line}" for line in diff)
                         )
-        except Exception as exc:
-            self.problems.append(f"could not check the server state at session end: {exc}")
+        except (httpx.TransportError, httpx.HTTPStatusError, ValueError) as exc:
+            self.unchecked = (
+                "could not check the server state at session end (the target did not answer "
+                f"as it should: {_short(exc)}); whether the run left it changed is unknown"
+            )
+            return EXIT_TARGET_UNREACHABLE
+        return EXIT_STATE_NOT_RESTORED if self.problems else None
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.requests_sent:
@@ -427,16 +526,39 @@ class ConformanceSession:
                 f"mmconform: {self.requests_sent} generated requests sent "
                 f"(profile {self.profile.name}, seed {self.seed})"
             )
+        if self.stopped is not None:
+            terminalreporter.write_sep("=", "mmconform: the run stopped early", red=True)
+            terminalreporter.write_line(
+                f"{self.stopped}. The tests that did not run are not failures; the server "
+                "state was not checked.",
+                red=True,
+            )
         if not self.active:
             return
         if self.deselected:
             terminalreporter.write_sep("-", f"mmconform: {len(self.deselected)} deselected")
             for nodeid, reason in self.deselected.items():
                 terminalreporter.write_line(f"{nodeid}: {reason}")
+        if self.unchecked is not None:
+            terminalreporter.write_sep("=", "mmconform: server state not checked", red=True)
+            terminalreporter.write_line(self.unchecked, red=True)
         if self.problems:
             terminalreporter.write_sep("=", "mmconform: server state not restored", red=True)
             for problem in self.problems:
                 terminalreporter.write_line(problem, red=True)
+
+    @pytest.hookimpl(wrapper=True, trylast=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: Any) -> Any:
+        """Every report passes the redactor before anyone reads it (terminal, JUnit, Allure):
+        whatever a failure or captured output carries, no token is written."""
+        report = yield
+        excinfo = getattr(call, "excinfo", None)
+        if excinfo is not None and isinstance(excinfo.value, TargetTransportError):
+            # Where in the HTTP library the connection broke is of no use to the reader.
+            report.longrepr = f"{item.nodeid}\n{excinfo.value}"
+        if self.target is not None and self.target.tokens:
+            _redact_report(report, self.target)
+        return report
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         self._stack.close()
@@ -444,5 +566,22 @@ class ConformanceSession:
             _active.remove(self)
 
 
+def _short(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {str(exc).strip()[:300] or 'no detail'}"
+
+
+def _redact_report(report: pytest.TestReport, target: Target) -> None:
+    longrepr = report.longrepr
+    if longrepr is not None:
+        text = str(longrepr)
+        clean = redact(text, target.tokens)
+        if clean != text:
+            report.longrepr = clean
+    report.sections = [
+        (title, redact(content, target.tokens)) for title, content in report.sections
+    ]
+
+
 def _exit(message: str, returncode: int) -> NoReturn:
-    pytest.exit(f"mmconform: {message}", returncode=returncode)
+    """End the run with one message (no chained traceback of the problem that led here)."""
+    raise pytest.exit.Exception(f"mmconform: {message}", returncode=returncode) from None

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from mmconform.contract import ROLES
+from mmconform.harness._redaction import Secret
 
 __all__ = ["Target", "TargetError", "normalise_url", "read_target_file", "resolve_target"]
 
@@ -37,7 +38,8 @@ class Target:
     """Everything the suites need to know about the server they test."""
 
     url: str
-    tokens: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    #: role -> token; a Secret prints redacted, ``token(role)`` gives the value
+    tokens: Mapping[str, Secret] = field(default_factory=lambda: MappingProxyType({}))
     local_socket: str | None = None
     server_version: str | None = None
     features: frozenset[str] = frozenset()
@@ -50,6 +52,10 @@ class Target:
     @property
     def api_url(self) -> str:
         return f"{self.url}/api/v4"
+
+    def token(self, role: str) -> str:
+        """The token of ``role``, in clear, for building a request (KeyError when not given)."""
+        return self.tokens[role].reveal()
 
     @property
     def roles(self) -> tuple[str, ...]:
@@ -223,7 +229,7 @@ def resolve_target(
         return None
     return Target(
         url=values["url"],
-        tokens=MappingProxyType(dict(values["tokens"])),
+        tokens=MappingProxyType({role: Secret(token, role) for role, token in tokens.items()}),
         local_socket=values.get("local_socket"),
         server_version=values.get("server_version"),
         features=values.get("features", frozenset()),

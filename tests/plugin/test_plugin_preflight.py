@@ -14,7 +14,13 @@ import pytest
 
 from mmconform._version import Version
 from mmconform.contract import load_contract
-from mmconform.harness import EXIT_TARGET_MISCONFIGURED, EXIT_TARGET_UNREACHABLE, Target, Transport
+from mmconform.harness import (
+    EXIT_TARGET_MISCONFIGURED,
+    EXIT_TARGET_UNREACHABLE,
+    Secret,
+    Target,
+    Transport,
+)
 from mmconform.harness._exitcodes import TargetProblem
 from mmconform.harness._preflight import (
     check_reachable,
@@ -51,7 +57,7 @@ def fake_server(request: httpx.Request) -> httpx.Response:
 
 def factory() -> Callable[[Target, str, Transport], httpx.Client]:
     def make(target: Target, role: str, transport: Transport) -> httpx.Client:
-        token = target.tokens.get(role)
+        token = target.token(role) if role in target.tokens else None
         return httpx.Client(
             base_url=target.api_url,
             headers={"Authorization": f"Bearer {token}"} if token else {},
@@ -62,7 +68,7 @@ def factory() -> Callable[[Target, str, Transport], httpx.Client]:
 
 
 def target(**tokens: str) -> Target:
-    return Target(url="http://fake", tokens=tokens)
+    return Target(url="http://fake", tokens={role: Secret(t, role) for role, t in tokens.items()})
 
 
 def test_tokens_matching_their_roles_pass() -> None:

@@ -55,3 +55,18 @@ def test_failure_header_names_everything_needed_to_replay() -> None:
     assert "system_admin" in header
     assert "--mm-profile gate --mm-seed 123" in header
     assert "11.1.0" in header
+
+
+def test_targets_and_their_tokens_print_redacted() -> None:
+    from mmconform.harness import Secret, Target
+
+    target = Target(url="http://h", tokens={"system_admin": Secret("adm1ntok3n", "system_admin")})
+    for text in (repr(target), str(target), f"{target}", repr(dict(target.tokens))):
+        assert "adm1ntok3n" not in text
+        assert "<redacted:system_admin>" in text
+    assert target.token("system_admin") == "adm1ntok3n"
+
+
+def test_header_dictionaries_are_redacted_too() -> None:
+    text = "{'Authorization': 'Bearer zzzz', 'Accept': 'application/json'}"
+    assert "zzzz" not in redact(text, {})

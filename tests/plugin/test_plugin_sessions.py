@@ -229,7 +229,7 @@ def _admin():
     target = active_session().require_target()
     return httpx.Client(
         base_url=target.api_url,
-        headers={"Authorization": "Bearer " + target.tokens["system_admin"]},
+        headers={"Authorization": "Bearer " + target.token("system_admin")},
     )
 
 def test_leaves_server_busy():

@@ -40,7 +40,10 @@ def test_file_is_read(tmp_path: Path) -> None:
     assert target.server_version == "11.1.0"
     assert target.local_socket == "/tmp/x.socket"
     assert target.features == frozenset({"local_mode"})
-    assert dict(target.tokens) == {"system_admin": "file-admin", "system_user": "file-user"}
+    assert {role: target.token(role) for role in target.tokens} == {
+        "system_admin": "file-admin",
+        "system_user": "file-user",
+    }
     assert target.roles == ("system_admin", "system_user")
     assert target.most_privileged_role == "system_admin"
     assert "system_manager" in target.missing_roles
@@ -58,9 +61,9 @@ def test_environment_overrides_file_and_option_overrides_environment(tmp_path: P
     target = resolve_target(target_file=write(tmp_path, GOOD), target_url=None, environ=env)
     assert target is not None
     assert target.url == "http://env.example:1"
-    assert target.tokens["system_admin"] == "env-admin"
-    assert target.tokens["system_user"] == "file-user"
-    assert target.tokens["system_manager"] == "env-manager"
+    assert target.token("system_admin") == "env-admin"
+    assert target.token("system_user") == "file-user"
+    assert target.token("system_manager") == "env-manager"
     assert target.local_socket == "/env.socket"
     assert target.server_version == "10.5.0"
     assert target.sources["token:system_admin"] == "env MMCONFORM_TOKEN_SYSTEM_ADMIN"
