@@ -21,6 +21,7 @@ from mmconform.harness._selection import (
     item_operation_label,
     missing_role_reason,
 )
+from mmconform.harness._server_facts import ServerFacts
 from mmconform.harness._server_state import (
     GUARDED_STATES,
     ServerState,
@@ -54,6 +55,7 @@ __all__ = [
     "ResponseChecker",
     "ResponseRecorder",
     "Secret",
+    "ServerFacts",
     "ServerState",
     "StateNotRestored",
     # the target and clients

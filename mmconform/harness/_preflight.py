@@ -22,6 +22,7 @@ from mmconform.harness._exitcodes import (
     EXIT_TARGET_UNREACHABLE,
     TargetProblem,
 )
+from mmconform.harness._server_facts import ServerFacts, learn_server_facts
 from mmconform.harness._target import Target
 
 __all__ = [
@@ -87,6 +88,7 @@ class PreflightResult:
     server_version: Version | None
     version_source: str
     header_version: Version | None
+    facts: ServerFacts = field(default_factory=ServerFacts)
     notes: list[str] = field(default_factory=list)
 
 
@@ -272,7 +274,7 @@ def run_preflight(target: Target, transport: Transport, contract: Contract) -> P
     ping = check_reachable(target, transport)
     version, source, header_version = determine_version(target, ping)
     verify_tokens(target, transport, contract)
-    notes: list[str] = []
+    facts, notes = learn_server_facts(target, transport, ping)
     if header_version and version and header_version != version:
         notes.append(
             f"server version {version} ({source}) differs from X-Version-Id {header_version}; "
@@ -282,5 +284,6 @@ def run_preflight(target: Target, transport: Transport, contract: Contract) -> P
         server_version=version,
         version_source=source,
         header_version=header_version,
+        facts=facts,
         notes=notes,
     )

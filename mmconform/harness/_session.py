@@ -47,6 +47,7 @@ from mmconform.harness._pytest_compat import narrow_to_wanted_ids, widen_paramet
 from mmconform.harness._redaction import redact
 from mmconform.harness._schemathesis import ContractRun, build_contract_run
 from mmconform.harness._selection import CONFORMANCE_MARK, TargetFacts, select
+from mmconform.harness._server_facts import ServerFacts
 from mmconform.harness._server_state import ServerState, config_differences
 from mmconform.harness._target import Target, TargetError, resolve_target
 
@@ -211,6 +212,11 @@ class ConformanceSession:
     @property
     def server_version(self) -> Version | None:
         return self.preflight.server_version if self.preflight else None
+
+    @property
+    def server_facts(self) -> ServerFacts:
+        """Edition and license state of the target (all unknown before the preflight)."""
+        return self.preflight.facts if self.preflight else ServerFacts()
 
     def require_target(self) -> Target:
         if self.target is None:
@@ -397,7 +403,7 @@ class ConformanceSession:
         if preflight is not None:
             yield (
                 f"mmconform: server version {preflight.server_version or 'unknown'} "
-                f"({preflight.version_source})"
+                f"({preflight.version_source}); {preflight.facts.describe()}"
             )
             yield from (f"mmconform: note: {note}" for note in preflight.notes)
         yield f"mmconform: roles verified: {', '.join(target.roles) or 'none'}"

@@ -26,7 +26,11 @@ ENV_LOCAL_SOCKET = "MMCONFORM_LOCAL_SOCKET"
 ENV_SERVER_VERSION = "MMCONFORM_SERVER_VERSION"
 ENV_FEATURES = "MMCONFORM_FEATURES"
 
-_TARGET_KEYS = frozenset({"url", "server_version", "local_socket", "features", "license_file"})
+_TARGET_KEYS = frozenset(
+    {"url", "server_version", "edition", "licensed", "local_socket", "features", "license_file"}
+)
+EDITIONS = ("enterprise", "team")
+ENV_EDITION = "MMCONFORM_EDITION"
 
 
 class TargetError(Exception):
@@ -42,6 +46,10 @@ class Target:
     tokens: Mapping[str, Secret] = field(default_factory=lambda: MappingProxyType({}))
     local_socket: str | None = None
     server_version: str | None = None
+    #: "enterprise" or "team" when stated; otherwise the preflight asks the server
+    edition: str | None = None
+    #: whether the server holds a license, when stated; otherwise the preflight asks
+    licensed: bool | None = None
     features: frozenset[str] = frozenset()
     #: a license file the target accepts (for license lifecycle tests), if one was given
     license_file: Path | None = None
@@ -141,6 +149,17 @@ def read_target_file(path: Path) -> dict[str, Any]:
         result["server_version"] = _expect_str(
             section["server_version"], f"{where}: [target].server_version"
         )
+    if "edition" in section:
+        if section["edition"] not in EDITIONS:
+            raise TargetError(
+                f"{where}: [target].edition must be one of {list(EDITIONS)}, "
+                f"got {section['edition']!r}"
+            )
+        result["edition"] = section["edition"]
+    if "licensed" in section:
+        if not isinstance(section["licensed"], bool):
+            raise TargetError(f"{where}: [target].licensed must be true or false")
+        result["licensed"] = section["licensed"]
     if "local_socket" in section:
         result["local_socket"] = _expect_str(
             section["local_socket"], f"{where}: [target].local_socket"
@@ -212,6 +231,14 @@ def resolve_target(
     if env.get(ENV_SERVER_VERSION):
         values["server_version"] = env[ENV_SERVER_VERSION]
         sources["server_version"] = f"env {ENV_SERVER_VERSION}"
+    if env.get(ENV_EDITION):
+        if env[ENV_EDITION] not in EDITIONS:
+            raise TargetError(
+                f"environment variable {ENV_EDITION}: expected one of {list(EDITIONS)}, "
+                f"got {env[ENV_EDITION]!r}"
+            )
+        values["edition"] = env[ENV_EDITION]
+        sources["edition"] = f"env {ENV_EDITION}"
     if env.get(ENV_FEATURES):
         values["features"] = frozenset(f.strip() for f in env[ENV_FEATURES].split(",") if f.strip())
         sources["features"] = f"env {ENV_FEATURES}"
@@ -232,6 +259,8 @@ def resolve_target(
         tokens=MappingProxyType({role: Secret(token, role) for role, token in tokens.items()}),
         local_socket=values.get("local_socket"),
         server_version=values.get("server_version"),
+        edition=values.get("edition"),
+        licensed=values.get("licensed"),
         features=values.get("features", frozenset()),
         license_file=values.get("license_file"),
         embedded=False,

@@ -139,3 +139,32 @@ def test_url_normalisation(raw: str, expected: str) -> None:
 def test_url_with_query_is_rejected() -> None:
     with pytest.raises(TargetError, match="query"):
         normalise_url("http://h/?a=1", origin="test")
+
+
+def test_edition_and_license_state_can_be_stated(tmp_path: Path) -> None:
+    path = tmp_path / "t.toml"
+    path.write_text(
+        '[target]\nurl = "http://h"\nedition = "team"\nlicensed = false\n', encoding="utf-8"
+    )
+    target = resolve_target(target_file=path, target_url=None, environ={})
+    assert target is not None
+    assert (target.edition, target.licensed) == ("team", False)
+    env = {"MMCONFORM_EDITION": "enterprise"}
+    target = resolve_target(target_file=path, target_url=None, environ=env)
+    assert target is not None
+    assert target.edition == "enterprise"
+    assert target.sources["edition"] == "env MMCONFORM_EDITION"
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('edition = "pro"', "edition must be one of"),
+        ('licensed = "yes"', "licensed must be true or false"),
+    ],
+)
+def test_bad_edition_or_license_state_is_an_error(tmp_path: Path, line: str, message: str) -> None:
+    path = tmp_path / "t.toml"
+    path.write_text(f'[target]\nurl = "http://h"\n{line}\n', encoding="utf-8")
+    with pytest.raises(TargetError, match=message):
+        resolve_target(target_file=path, target_url=None, environ={})
