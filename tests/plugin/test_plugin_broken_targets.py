@@ -30,8 +30,9 @@ ROLES = (
     "system_user",
 )
 TOKENS = {role: f"known-secret-{role.replace('_', '-')}-4f7c9a" for role in ROLES}
-#: Requests the preflight sends to a stub with every role (ping, 5 per role, config snapshot).
-PREFLIGHT_REQUESTS = 27
+#: Requests the preflight sends to a stub with every role (ping, 5 per role, client config and
+#: client license, config snapshot).
+PREFLIGHT_REQUESTS = 29
 
 
 @dataclass(frozen=True)
