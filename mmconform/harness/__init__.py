@@ -15,6 +15,7 @@ from mmconform.harness._failures import curl_command, failure_header
 from mmconform.harness._profiles import hypothesis_settings
 from mmconform.harness._redaction import Secret, redact
 from mmconform.harness._responses import ContractViolation, ResponseChecker, ResponseRecorder
+from mmconform.harness._results import Cell, record_cell
 from mmconform.harness._schemathesis import CaseRunner, ContractRun
 from mmconform.harness._selection import (
     CONFORMANCE_MARK,
@@ -48,6 +49,7 @@ __all__ = [
     "SUITES_DECLARATION",
     # the contract suite
     "CaseRunner",
+    "Cell",
     "ConformanceSession",
     "ContractRun",
     # checking answers
@@ -69,6 +71,7 @@ __all__ = [
     "item_operation_label",
     "make_client",
     "missing_role_reason",
+    "record_cell",
     "redact",
     "session_of",
 ]

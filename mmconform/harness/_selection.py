@@ -13,7 +13,7 @@ other test through ``mm_operation`` marks. From those and the target's facts com
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import pytest
@@ -21,6 +21,7 @@ import pytest
 from mmconform._components import connected_groups
 from mmconform._version import Version
 from mmconform.contract import ROLES, Contract, Operation
+from mmconform.harness._results import describe_item
 
 __all__ = [
     "CONFORMANCE_MARK",
@@ -39,6 +40,8 @@ MARKERS = (
     "mm_role(*roles): roles whose tokens the test needs (skipped, with the reason, if absent)",
     "mm_destructive: the test changes state a real server cannot afford to lose",
     "mm_global_state(*states): server-wide states the test changes (decides its xdist group)",
+    "mm_requirement(*ids): requirements of spec/requirements.yaml the test proves",
+    "mm_feature(*names): optional features of the target the test needs",
 )
 
 
@@ -141,9 +144,14 @@ def _selected(operations: Sequence[Operation], facts: TargetFacts) -> bool:
     return not wanted or any(op.operation_id in wanted for op in operations)
 
 
-def select(items: Sequence[pytest.Item], contract: Contract, facts: TargetFacts) -> Selection:
-    """Decide, for conformance ``items``, what runs; add xdist groups and role skips to those
-    that do."""
+def select(
+    items: Sequence[pytest.Item],
+    contract: Contract,
+    facts: TargetFacts,
+    category_of: Callable[[pytest.Item], str] = lambda item: "custom",
+) -> Selection:
+    """Decide, for conformance ``items``, what runs; add xdist groups, role skips and the
+    description the reports read (category, operations, roles...) to those that do."""
     operations = {item: item_operations(item, contract) for item in items}
     states = {item: item_states(item, operations[item]) for item in items}
     groups = state_groups(
@@ -162,6 +170,11 @@ def select(items: Sequence[pytest.Item], contract: Contract, facts: TargetFacts)
             # All states of one item lie in one connected group, hence one group name.
             item.add_marker(pytest.mark.xdist_group(groups[states[item][0]]))
         _skip_for_missing_roles(item, facts.roles)
+        describe_item(
+            item,
+            category=category_of(item),
+            operations=[op.operation_id for op in operations[item]],
+        )
         selection.keep.append(item)
     return selection
 

@@ -45,6 +45,7 @@ from mmconform.harness._preflight import PreflightResult, run_preflight
 from mmconform.harness._profiles import Profile
 from mmconform.harness._pytest_compat import narrow_to_wanted_ids, widen_parametrized_ids
 from mmconform.harness._redaction import redact
+from mmconform.harness._results import Results
 from mmconform.harness._schemathesis import ContractRun, build_contract_run
 from mmconform.harness._selection import CONFORMANCE_MARK, TargetFacts, select
 from mmconform.harness._server_facts import ServerFacts
@@ -171,6 +172,8 @@ class ConformanceSession:
         self.problems: list[str] = []
         #: why the session-end check could not be made
         self.unchecked: str | None = None
+        #: every conformance test's outcome, for the reports
+        self.results = Results()
         self._contract: Contract | None = None
         self._contract_run: ContractRun | None = None
         self._snapshot: dict[str, Any] | None = None
@@ -443,13 +446,22 @@ class ConformanceSession:
             roles=target.roles,
             selected_operations=self.options.selected_operations,
         )
-        selection = select(conformance, self.contract, facts)
+        selection = select(conformance, self.contract, facts, self._category_of)
         for item, reason in selection.deselected.items():
             self.deselected[item.nodeid] = reason
         dropped = set(selection.deselected) | set(selection.not_selected)
         if dropped:
             config.hook.pytest_deselected(items=[item for item in items if item in dropped])
             items[:] = [item for item in items if item not in dropped]
+
+    def _category_of(self, item: pytest.Item) -> str:
+        """The suite a test belongs to: the first folder below its suites directory."""
+        path = Path(item.path).resolve()
+        for folder in suites_dirs(self.config):
+            if path.is_relative_to(folder):
+                parts = path.relative_to(folder).parts
+                return parts[0] if len(parts) > 1 else "suites"
+        return "custom"
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
@@ -462,6 +474,23 @@ class ConformanceSession:
             reporter.write_line(line)
 
     # --- hooks: end -------------------------------------------------------------------------
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.results.add(report)
+
+    @property
+    def reports_dir(self) -> Path | None:
+        """Where this run writes its reports (None with --no-reports)."""
+        if self.config.getoption("mm_no_reports"):
+            return None
+        return Path(self.config.getoption("mm_reports_dir") or self.config.rootpath / "reports")
+
+    def _write_reports(self) -> None:
+        folder = self.reports_dir
+        if folder is None or is_xdist_worker(self.config):
+            return
+        if self.results.cells():
+            self.results.write_matrix(folder / "permission-matrix.json")
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
@@ -477,6 +506,8 @@ class ConformanceSession:
             output = session.config.workeroutput  # type: ignore[attr-defined]
             output[_WORKER_REQUESTS] = self.requests_sent
             output[_WORKER_STOPPED] = self.health.stopped
+        if self.results.tests:
+            self._write_reports()
         if not self.active:
             return
         ordinary = session.exitstatus in (
