@@ -1,7 +1,7 @@
 """Version-dependent behaviour, in one place (documented in the stub README).
 
-behaviour.md gives "classic" (v7-v10) and "newest" (v11+) behaviour and a few rough boundaries;
-the stub's reading of each boundary is the constant next to it.
+Each property names one behaviour that changed between releases of the real server; its body is
+the stub's reading of the boundary.
 """
 
 from __future__ import annotations

@@ -748,7 +748,7 @@ OBJECT_LIST_FIELDS: dict[tuple[str, ...], dict[str, type]] = {
     },
 }
 
-# Secrets (§2.10): always masked when present, or only masked when non-empty.
+# Secrets, as Config.Sanitize masks them: always when present, or only when non-empty.
 SECRETS_ALWAYS: tuple[tuple[str, ...], ...] = (
     ("FileSettings", "PublicLinkSalt"),
     ("SqlSettings", "DataSource"),

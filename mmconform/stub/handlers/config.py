@@ -9,6 +9,8 @@ from typing import Any
 from starlette.responses import Response
 
 from mmconform.stub import _config as cfgmod
+from mmconform.stub import _config_access as access
+from mmconform.stub._config_store import environment_tree
 from mmconform.stub._context import NO_CACHE, Ctx, Op, go_parse_bool
 from mmconform.stub._errors import AppError, invalid_param, permission_error
 from mmconform.stub.faults import Fault
@@ -32,14 +34,14 @@ def _readable(ctx: Ctx) -> Callable[[Path_], bool]:
     if ctx.session.local:
         return lambda _path: True
     any_read = ctx.session.has_any("sysconsole_read_")
-    return cfgmod.read_checker(ctx.has_permission, any_read)
+    return access.read_checker(ctx.has_permission, any_read)
 
 
 def _writable(ctx: Ctx) -> Callable[[Path_], bool]:
     if ctx.session.local or _acting_as_admin(ctx):
         return lambda _path: True
     restricted = ctx.is_restricted()
-    return cfgmod.write_checker(ctx.has_permission, restricted)
+    return access.write_checker(ctx.has_permission, restricted)
 
 
 def _require_write(ctx: Ctx) -> None:
@@ -53,9 +55,9 @@ def render_config(
     ctx: Ctx, cfg: dict[str, Any], *, remove_masked: bool = False, remove_defaults: bool = False
 ) -> bytes:
     # sanitize returns a fresh tree that filtering may change in place; cfg itself may not be
-    out = cfgmod.clone(cfg) if ctx.fault(Fault.CONFIG_LEAKS_SECRETS) else cfgmod.sanitize(cfg)
+    out = cfgmod.clone(cfg) if ctx.fault(Fault.CONFIG_LEAKS_SECRETS) else access.sanitize(cfg)
     if not ctx.session.local:
-        out = cfgmod.filter_read_in_place(out, _readable(ctx))
+        out = access.filter_read_in_place(out, _readable(ctx))
     if remove_masked or remove_defaults:
         out = cfgmod.prune(out, remove_masked=remove_masked, remove_defaults=remove_defaults)
     return json.dumps(out, separators=(",", ":")).encode()
@@ -132,7 +134,7 @@ def _finish_save(ctx: Ctx, current: dict[str, Any], merged: dict[str, Any]) -> R
     if error is not None:
         raise error
     if not ctx.fault(Fault.CONFIG_PUT_DROPS_SECRETS):
-        cfgmod.desanitize(merged, current)
+        access.desanitize(merged, current)
     ctx.state.save_config(merged, take=True)  # merged is this request's own fresh copy
     # the same body a GET /config would now return (and the one it will find cached)
     return ctx.raw_json(_config_body(ctx), headers=NO_CACHE)
@@ -240,7 +242,7 @@ async def get_environment_config(ctx: Ctx) -> Response:
     readable = _readable(ctx)
     with ctx.state.lock:
         paths = [p for p in ctx.state.store.env if readable(p)]
-    return ctx.json(cfgmod.environment_tree(paths), headers=NO_CACHE)
+    return ctx.json(environment_tree(paths), headers=NO_CACHE)
 
 
 OPERATIONS: list[Op] = [

@@ -16,6 +16,7 @@ from typing import Any
 from starlette.responses import Response
 
 from mmconform.stub import _config as cfgmod
+from mmconform.stub import _config_access as access
 from mmconform.stub import _probes
 from mmconform.stub._context import NO_CACHE, Ctx, Op
 from mmconform.stub._errors import AppError, invalid_param, invalid_url_param
@@ -364,7 +365,7 @@ async def support_packet(ctx: Ctx) -> Response:
             "plugin_packets": ctx.query.getlist("plugin_packets"),
         }
         zf.writestr("metadata.yaml", "".join(f"{k}: {json.dumps(v)}\n" for k, v in meta.items()))
-        zf.writestr("sanitized_config.json", json.dumps(cfgmod.sanitize(st.config), indent=2))
+        zf.writestr("sanitized_config.json", json.dumps(access.sanitize(st.config), indent=2))
         zf.writestr(
             "diagnostics.yaml", f"version: {st.server_version}\nbusy: {str(st.is_busy()).lower()}\n"
         )
