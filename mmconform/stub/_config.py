@@ -404,8 +404,3 @@ def validate(cfg: Mapping[str, Any]) -> AppError | None:
     ) not in ("local", "atmos/camo"):
         return bad("model.config.is_valid.image_proxy_type.app_error")
     return None
-
-
-def parse_json_body(raw: bytes) -> Any:
-    """The first JSON value of ``raw``; ValueError when there is none."""
-    return go.parse(raw)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
 
 from mmconform._version import Version
 from mmconform.contract import load_contract
-from mmconform.stub import RunningStub
+from mmconform.stub import RunningStub, StubOptions, start_stub
 from tests.contract_check import Recorder
 
 ROLES = (
@@ -69,3 +71,20 @@ def error_id(response: httpx.Response) -> str:
     body = response.json()
     assert isinstance(body, dict), body
     return str(body["id"])
+
+
+@contextmanager
+def stub_caller(options: StubOptions, *, on_contract: bool = True) -> Iterator[Api]:
+    """A stub of its own (a version, an edition, a variant) and a caller for it; on leaving,
+    every response received must agree with spec/openapi.yaml unless ``on_contract`` is off."""
+    with start_stub(options) as stub:
+        caller = Api(stub)
+        try:
+            yield caller
+            problems = caller.recorder.problems()
+            if on_contract:
+                assert not problems, "responses that disagree with the contract:\n" + "\n".join(
+                    problems
+                )
+        finally:
+            caller.close()

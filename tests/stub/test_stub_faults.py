@@ -96,7 +96,7 @@ PROBES: dict[Fault, Callable[[Api], bool]] = {
     ),
     Fault.READ_ONLY_ADMIN_CAN_WRITE_CONFIG: _ro_admin_writes,
     Fault.ERROR_BODY_PLAIN_TEXT: lambda api: (
-        api("GET", "/nope").headers["Content-Type"].startswith("text/plain")
+        api("GET", "/api/v4/config", "system_user").headers["Content-Type"].startswith("text/plain")
     ),
     Fault.LOGS_PAGING_IGNORED: _logs_paging_ignored,
     Fault.LICENSE_UPLOAD_ACCEPTS_INVALID: lambda api: (

@@ -10,8 +10,9 @@ from starlette.responses import Response
 
 from mmconform.stub import _config as cfgmod
 from mmconform.stub import _config_access as access
+from mmconform.stub import _godecode as go
 from mmconform.stub._config_store import environment_tree
-from mmconform.stub._context import NO_CACHE, Ctx, Op, go_parse_bool
+from mmconform.stub._context import NO_CACHE, BodyTooLarge, Ctx, Op, go_parse_bool
 from mmconform.stub._errors import AppError, invalid_param, permission_error
 from mmconform.stub.faults import Fault
 from mmconform.stub.handlers._util import qfirst
@@ -54,8 +55,13 @@ def _require_write(ctx: Ctx) -> None:
 def render_config(
     ctx: Ctx, cfg: dict[str, Any], *, remove_masked: bool = False, remove_defaults: bool = False
 ) -> bytes:
+    # Newer servers show the local socket its secrets in clear.
+    unmasked = ctx.session.local and ctx.behaviour.local_config_unmasked
     # sanitize returns a fresh tree that filtering may change in place; cfg itself may not be
-    out = cfgmod.clone(cfg) if ctx.fault(Fault.CONFIG_LEAKS_SECRETS) else access.sanitize(cfg)
+    if unmasked or ctx.fault(Fault.CONFIG_LEAKS_SECRETS):
+        out = cfgmod.clone(cfg)
+    else:
+        out = access.sanitize(cfg)
     if not ctx.session.local:
         out = access.filter_read_in_place(out, _readable(ctx))
     if remove_masked or remove_defaults:
@@ -88,14 +94,20 @@ def _config_body(ctx: Ctx, *, remove_masked: bool = False, remove_defaults: bool
 
 
 async def _decode_config_body(ctx: Ctx) -> dict[str, Any]:
-    raw = await ctx.body()
+    """``var cfg *model.Config`` from the body: any decode error, or null, is 400 (checked
+    before the permission); a body too large is 413 where the server maps the read error."""
     try:
-        value = cfgmod.parse_json_body(raw)
-        if value is None:
-            raise ValueError("null config")
-        return cfgmod.decode_partial(value)
-    except ValueError as exc:  # ConfigDecodeError and JSON errors alike
+        decoded = cfgmod.decode_config(go.parse(await ctx.body()), pointer=True)
+    except BodyTooLarge:
+        raise ctx.too_large(invalid_param("config")) from None
+    except go.GoSyntaxError as exc:
         raise invalid_param("config", str(exc)) from None
+    if not decoded.ok:
+        raise invalid_param("config", decoded.error or "")
+    if decoded.value is None:
+        raise invalid_param("config", "null config")
+    value: dict[str, Any] = decoded.value
+    return value
 
 
 def _check_site_url(current: dict[str, Any], new_value: Any) -> None:
@@ -256,6 +268,7 @@ OPERATIONS: list[Op] = [
         get_client_config,
         auth="none",
         local=True,
+        local_since="8.0",
     ),
     Op(
         "GetEnvironmentConfig",
