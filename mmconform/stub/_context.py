@@ -17,6 +17,7 @@ from mmconform.stub._compat import Behaviour
 from mmconform.stub._errors import AppError, permission_error
 from mmconform.stub._state import StubState
 from mmconform.stub.faults import Fault
+from mmconform.stub.variants import Variant
 
 Handler = Callable[["Ctx"], Awaitable[Response]]
 AuthKind = Literal["none", "session", "trust", "local_only"]
@@ -87,9 +88,18 @@ class Ctx:
         self._body: bytes | None = None
         self._too_large = False
 
-    # -- faults and behaviour ---------------------------------------------------------------
+    # -- faults, variants and behaviour ------------------------------------------------------
     def fault(self, fault: Fault) -> bool:
         return fault in self.state.faults
+
+    def variant(self, variant: Variant) -> bool:
+        return variant in self.state.variants
+
+    def refused_by(self, variant: Variant, error: AppError) -> AppError:
+        """``error``, counted as a refusal of ``variant`` (input upstream would accept)."""
+        with self.state.lock:
+            self.state.variant_refusals[variant] += 1
+        return error
 
     @property
     def behaviour(self) -> Behaviour:

@@ -6,7 +6,7 @@ import copy
 import hashlib
 import json
 import threading
-from collections import OrderedDict, deque
+from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +22,7 @@ from mmconform.stub._license import License, verify_license
 from mmconform.stub._logbuffer import LogBuffer
 from mmconform.stub._options import StubOptions
 from mmconform.stub.faults import Fault
+from mmconform.stub.variants import Variant
 
 DEFAULT_BUSY_SECONDS = 3600
 MAX_BUSY_SECONDS = 86400
@@ -79,6 +80,9 @@ class StubState:
         self.behaviour = Behaviour(options.version)
         self.server_version = str(options.version)
         self.faults = options.faults
+        self.variants = options.variants
+        # how often each variant refused input upstream would have accepted
+        self.variant_refusals: Counter[Variant] = Counter()
         self.users: dict[str, User] = make_users(options.tokens)
         self.by_token: dict[str, User] = {u.token: u for u in self.users.values()}
         self.by_access_token: dict[str, User] = {u.access_token: u for u in self.users.values()}

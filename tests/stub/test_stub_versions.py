@@ -196,3 +196,30 @@ def test_local_get_config_masking_by_version(version: str, masked: bool) -> None
         remote = api("GET", "/api/v4/config").json()
         assert remote["SqlSettings"]["DataSource"] == "********************************"
         assert (local["SqlSettings"]["DataSource"] == "********************************") is masked
+
+
+# --------------------------------------------------------------------------------------------
+# the stub's route windows against the contract's availability bounds
+# --------------------------------------------------------------------------------------------
+def test_route_windows_lie_within_the_contract_bounds() -> None:
+    """The contract calls an operation only where every correct server has it: its first
+    version is at or after the stub's, and its removal at or before the stub's; the local
+    socket serves what the contract says the newest servers serve there."""
+    from mmconform._version import Version
+    from mmconform.contract import load_contract
+    from mmconform.stub.handlers import OPERATIONS
+
+    contract = load_contract()
+    oldest_target = Version(7, 0, 0)
+    for op in OPERATIONS:
+        spec = contract.operation(op.name)
+        since = Version.parse(op.since) if op.since else None
+        bound = spec.min_version or oldest_target
+        assert since is None or since <= bound, op.name
+        if op.until is None:
+            assert spec.removed_in is None, op.name
+        else:
+            assert spec.removed_in is not None, op.name
+            assert spec.removed_in <= Version.parse(op.until), op.name
+        assert op.local == spec.local_mode, op.name
+        assert (not op.tcp) == (spec.auth == "local-only"), op.name

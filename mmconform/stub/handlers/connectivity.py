@@ -23,6 +23,7 @@ from mmconform.stub._config_defaults import FAKE_SETTING, clone, default_config
 from mmconform.stub._context import BodyTooLarge, Ctx, Op
 from mmconform.stub._errors import AppError, invalid_param
 from mmconform.stub.handlers._util import qfirst
+from mmconform.stub.variants import Variant
 
 OUTBOUND_TIMEOUT = 5.0
 MAX_LOCATION = 2100
@@ -65,10 +66,15 @@ async def _config_body(ctx: Ctx) -> dict[str, Any] | None:
     """``var cfg *model.Config`` decoded from the body, as the connection tests do it: a body
     that is unreadable, not JSON or ``null`` gives nil (the stored config is used); a body with a
     type error gives the settings decoded so far (the error itself is only logged)."""
+    strict = ctx.variant(Variant.STRICT_CONNECTION_TESTS)
     try:
         decoded = decode_config(go.parse(await ctx.body()), pointer=True)
     except (BodyTooLarge, go.GoSyntaxError):
+        if strict:
+            raise ctx.refused_by(Variant.STRICT_CONNECTION_TESTS, invalid_param("config")) from None
         return None
+    if strict and not (decoded.ok and isinstance(decoded.value, dict)):
+        raise ctx.refused_by(Variant.STRICT_CONNECTION_TESTS, invalid_param("config"))
     if not decoded.ok:
         ctx.state.log("warn", "Error decoding the config", error=decoded.error)
     return decoded.value if isinstance(decoded.value, dict) else None

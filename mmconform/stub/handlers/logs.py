@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -11,9 +12,13 @@ from starlette.responses import Response
 
 from mmconform.stub import _godecode as go
 from mmconform.stub._context import BodyTooLarge, Ctx, Op, go_atoi
-from mmconform.stub._errors import AppError, invalid_param
+from mmconform.stub._errors import AppError, invalid_param, invalid_url_param
 from mmconform.stub.faults import Fault
 from mmconform.stub.handlers._util import qfirst
+from mmconform.stub.variants import Variant
+
+#: What the seed's integer query parameters look like (the strict-audits-paging variant).
+_INTEGER_RE = re.compile(r"^[+-]?[0-9]+$")
 
 PER_PAGE_DEFAULT = 60
 PER_PAGE_MAX = 200
@@ -39,6 +44,11 @@ def parse_per_page(ctx: Ctx, name: str, default: int, maximum: int) -> int:
 # --------------------------------------------------------------------------------------------
 async def get_audits(ctx: Ctx) -> Response:
     ctx.require("read_audits")
+    if ctx.variant(Variant.STRICT_AUDITS_PAGING):
+        for name in ("page", "per_page"):
+            raw = qfirst(ctx, name)
+            if raw is not None and not _INTEGER_RE.match(raw):
+                raise ctx.refused_by(Variant.STRICT_AUDITS_PAGING, invalid_url_param(name))
     if ctx.fault(Fault.AUDITS_500_ON_BAD_PAGING):
         for name in ("page", "per_page"):
             raw = qfirst(ctx, name)
@@ -97,6 +107,14 @@ async def get_logs(ctx: Ctx) -> Response:
 _STRING_MAP = go.MapOf(go.STRING)
 
 
+def _is_log_line(parsed: Any) -> bool:
+    """The seed's PostLog body: a JSON object whose ``level`` and ``message`` are strings
+    (other keys may hold anything)."""
+    if not isinstance(parsed, dict):
+        return False
+    return all(isinstance(parsed.get(key), str) for key in ("level", "message"))
+
+
 async def post_log(ctx: Ctx) -> Response:
     st = ctx.state
     force_debug = False
@@ -108,9 +126,12 @@ async def post_log(ctx: Ctx) -> Response:
     # Decode errors are only logged: the keys that decoded are kept, a value of another type
     # becomes "", and an unreadable or unparsable body gives an empty map.
     try:
-        decoded = go.decode_body(await ctx.body(), _STRING_MAP)
+        parsed = go.parse(await ctx.body())
     except (BodyTooLarge, go.GoSyntaxError):
-        decoded = go.Decoded(None)
+        parsed = None
+    if ctx.variant(Variant.STRICT_POSTLOG) and not _is_log_line(parsed):
+        raise ctx.refused_by(Variant.STRICT_POSTLOG, invalid_param("level"))
+    decoded = go.decode(parsed, _STRING_MAP)
     values: dict[str, str] = dict(decoded.value or {})
     level = values.get("level", "")
     message = values.get("message", "")

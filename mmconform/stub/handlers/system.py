@@ -22,6 +22,7 @@ from mmconform.stub._context import NO_CACHE, BodyTooLarge, Ctx, Op
 from mmconform.stub._errors import AppError, invalid_param, invalid_url_param
 from mmconform.stub.faults import Fault
 from mmconform.stub.handlers._util import qget
+from mmconform.stub.variants import Variant
 
 # --------------------------------------------------------------------------------------------
 # ping
@@ -224,6 +225,8 @@ async def get_notices(ctx: Ctx) -> Response:
     client = qget(ctx, "client")
     if client not in NOTICE_CLIENTS:
         raise invalid_param("client", "Invalid client type supplied")
+    if ctx.variant(Variant.STRICT_NOTICES_QUERY) and "clientVersion" not in ctx.query:
+        raise ctx.refused_by(Variant.STRICT_NOTICES_QUERY, invalid_url_param("clientVersion"))
     st = ctx.state
     is_admin = ctx.has_permission("manage_system")
     if is_admin and not st.setting("AnnouncementSettings", "AdminNoticesEnabled"):
