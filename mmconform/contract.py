@@ -274,11 +274,24 @@ class Operation:
 
 @dataclass(frozen=True)
 class Expectation:
-    """What a server in a version range answers for one named case of an erratum."""
+    """What a server in a version range answers for one named case of an erratum.
+
+    ``also`` lists other answers that are equally correct in that range (a range where the
+    release of a change is uncertain accepts the answers from both sides of it).
+    """
 
     status: int
     error_id: str | None = None
     note: str | None = None
+    also: tuple[Expectation, ...] = ()
+
+    def allows(self, status: int, error_id: str | None = None) -> bool:
+        """Whether ``status`` (and ``error_id``, when both name one) is an accepted answer."""
+        return any(
+            option.status == status
+            and (option.error_id is None or error_id is None or option.error_id == error_id)
+            for option in (self, *self.also)
+        )
 
 
 @dataclass(frozen=True)
@@ -427,6 +440,23 @@ def _effects(raw: Any, where: str) -> ContractEffects:
         if not _STATUS_RE.match(code):
             raise ContractError(f"{where}.extra_status: not a status code: {code!r}")
     return ContractEffects(frozenset(skip), frozenset(statuses))
+
+
+def _expectation(raw: Any, where: str, *, nested: bool) -> Expectation:
+    if not isinstance(raw, dict) or not isinstance(raw.get("status"), int):
+        raise ContractError(f"{where}: needs an integer 'status'")
+    allowed = {"status", "error_id", "note"} | (set() if nested else {"also"})
+    extra = set(raw) - allowed
+    if extra:
+        raise ContractError(f"{where}: unknown key(s) {sorted(extra)}")
+    also_raw = raw.get("also", []) or []
+    if not isinstance(also_raw, list):
+        raise ContractError(f"{where}.also: expected a list of {{status, error_id?, note?}}")
+    also = tuple(
+        _expectation(option, f"{where}.also[{index}]", nested=True)
+        for index, option in enumerate(also_raw)
+    )
+    return Expectation(raw["status"], raw.get("error_id"), raw.get("note"), also)
 
 
 # --------------------------------------------------------------------------- the contract
@@ -688,13 +718,7 @@ class Contract:
                 raise ContractError(f"{rwhere}.expect: expected a mapping case -> expectation")
             expect: dict[str, Expectation] = {}
             for case, exp in expect_raw.items():
-                ewhere = f"{rwhere}.expect.{case}"
-                if not isinstance(exp, dict) or not isinstance(exp.get("status"), int):
-                    raise ContractError(f"{ewhere}: needs an integer 'status'")
-                extra = set(exp) - {"status", "error_id", "note"}
-                if extra:
-                    raise ContractError(f"{ewhere}: unknown key(s) {sorted(extra)}")
-                expect[str(case)] = Expectation(exp["status"], exp.get("error_id"), exp.get("note"))
+                expect[str(case)] = _expectation(exp, f"{rwhere}.expect.{case}", nested=False)
             rules.append(
                 VersionRule(
                     lower,

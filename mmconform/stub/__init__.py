@@ -4,7 +4,7 @@
 >>> with start_stub(StubOptions()) as stub:          # doctest: +SKIP
 ...     stub.url, stub.tokens["system_admin"]
 
-See ``mmconform/stub/README.md`` for options, roles, faults and what is simulated.
+See ``mmconform/stub/README.md`` for options, roles, faults, variants and what is simulated.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from mmconform.stub._server import RunningStub, start_stub
 from mmconform.stub._state import FakeClock, StubState
 from mmconform.stub.app import create_app
 from mmconform.stub.faults import Fault
+from mmconform.stub.variants import Variant
 
 __all__ = [
     "DEFAULT_SERVER_VERSION",
@@ -22,6 +23,7 @@ __all__ = [
     "RunningStub",
     "StubOptions",
     "StubState",
+    "Variant",
     "create_app",
     "start_stub",
 ]

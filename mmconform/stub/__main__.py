@@ -14,6 +14,7 @@ from mmconform._version import Version
 from mmconform.stub._options import DEFAULT_SERVER_VERSION, StubOptions
 from mmconform.stub._server import start_stub
 from mmconform.stub.faults import Fault
+from mmconform.stub.variants import Variant
 
 _LOG_LEVELS = ("debug", "info", "warn", "error", "none")
 
@@ -32,6 +33,13 @@ def _fault(text: str) -> Fault:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _variant(text: str) -> Variant:
+    try:
+        return Variant.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _port(text: str) -> int:
     try:
         value = int(text)
@@ -44,6 +52,7 @@ def _port(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     faults = "\n".join(f"  {f.name}: {f.description}" for f in Fault)
+    variants = "\n".join(f"  {v.value}: {v.description}" for v in Variant)
     parser = argparse.ArgumentParser(
         prog="python -m mmconform.stub",
         description=(
@@ -51,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
             "system endpoints. It prints the URL and writes a target file for "
             "`pytest --target-file`, then serves until SIGINT or SIGTERM."
         ),
-        epilog="faults (for --fault):\n" + faults,
+        epilog="faults (for --fault):\n" + faults + "\n\nvariants (for --variant):\n" + variants,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
@@ -102,6 +111,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="switch on a deliberate defect (repeatable; see the list below)",
     )
     parser.add_argument(
+        "--variant",
+        action="append",
+        type=_variant,
+        default=[],
+        metavar="NAME",
+        help="answer as a correct server stricter than upstream (repeatable; see below)",
+    )
+    parser.add_argument(
         "--developer-mode",
         action="store_true",
         help="start with ServiceSettings.EnableDeveloper = true",
@@ -131,6 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = StubOptions(
         server_version=args.server_version,
         faults=frozenset(args.fault),
+        variants=frozenset(args.variant),
         config_path=args.config_file,
         local_mode=not args.no_local_mode,
         local_socket=args.local_socket,

@@ -17,6 +17,7 @@ from mmconform.stub._compat import Behaviour
 from mmconform.stub._errors import AppError, permission_error
 from mmconform.stub._state import StubState
 from mmconform.stub.faults import Fault
+from mmconform.stub.variants import Variant
 
 Handler = Callable[["Ctx"], Awaitable[Response]]
 AuthKind = Literal["none", "session", "trust", "local_only"]
@@ -36,11 +37,30 @@ class Op:
     file_api: bool = False
     since: str | None = None  # first server version that has the operation
     until: str | None = None  # first server version that no longer has it
+    local_since: str | None = None  # first version that serves it on the local socket
 
     def exists_in(self, version: Version) -> bool:
         if self.since is not None and version < Version.parse(self.since):
             return False
         return self.until is None or version < Version.parse(self.until)
+
+    def served_locally_in(self, version: Version) -> bool:
+        if not self.local or not self.exists_in(version):
+            return False
+        return self.local_since is None or version >= Version.parse(self.local_since)
+
+
+class BodyTooLarge(Exception):
+    """Reading the body went past the size limit (Go's ``*http.MaxBytesError``): the handler
+    decides what that means, as each real handler does."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"http: request body too large (limit {limit} bytes)")
+        self.limit = limit
+
+
+# Go's http.MaxBytesReader is set up with the limit plus bytes.MinRead.
+_READ_SLACK = 512
 
 
 class Ctx:
@@ -66,10 +86,20 @@ class Ctx:
         self.local = local
         self.query: QueryParams = request.query_params
         self._body: bytes | None = None
+        self._too_large = False
 
-    # -- faults and behaviour ---------------------------------------------------------------
+    # -- faults, variants and behaviour ------------------------------------------------------
     def fault(self, fault: Fault) -> bool:
         return fault in self.state.faults
+
+    def variant(self, variant: Variant) -> bool:
+        return variant in self.state.variants
+
+    def refused_by(self, variant: Variant, error: AppError) -> AppError:
+        """``error``, counted as a refusal of ``variant`` (input upstream would accept)."""
+        with self.state.lock:
+            self.state.variant_refusals[variant] += 1
+        return error
 
     @property
     def behaviour(self) -> Behaviour:
@@ -77,44 +107,63 @@ class Ctx:
 
     # -- body ---------------------------------------------------------------------------------
     def body_limit(self) -> int:
-        if self.op.file_api:
+        """How many bytes of body a handler may read: FileSettings.MaxFileSize for file uploads
+        (and for every route before the payload limit existed), otherwise
+        ServiceSettings.MaximumPayloadSizeBytes; plus the read slack Go adds."""
+        if self.op.file_api or not self.behaviour.payload_limits:
             limit = self.state.setting("FileSettings", "MaxFileSize")
+            fallback = 104857600
         else:
             limit = self.state.setting("ServiceSettings", "MaximumPayloadSizeBytes")
-        return int(limit) if isinstance(limit, int) and limit > 0 else 300000
+            fallback = 300000
+        return (limit if isinstance(limit, int) and limit > 0 else fallback) + _READ_SLACK
 
     async def body(self) -> bytes:
-        """The request body, read with a bound: over the limit is 413."""
+        """The request body, read with a bound; reading past it raises :class:`BodyTooLarge`."""
         if self._body is not None:
             return self._body
         limit = self.body_limit()
-        declared = self.request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            raise AppError(
-                413, "api.context.request_body_too_large.app_error", params={"MaxSize": limit}
-            )
+        if self._too_large:
+            raise BodyTooLarge(limit)
         chunks: list[bytes] = []
         size = 0
         async for chunk in self.request.stream():
             size += len(chunk)
             if size > limit:
-                raise AppError(
-                    413, "api.context.request_body_too_large.app_error", params={"MaxSize": limit}
-                )
+                self._too_large = True
+                raise BodyTooLarge(limit)
             chunks.append(chunk)
         self._body = b"".join(chunks)
         return self._body
+
+    def too_large(self, otherwise: AppError) -> AppError:
+        """What a handler that passes its read error on answers for an oversized body: 413 where
+        the server maps that error, else the handler's own error."""
+        if self.behaviour.payload_limits:
+            return AppError(
+                413,
+                "api.context.request_body_too_large.app_error",
+                params={"MaxSize": self.body_limit() - _READ_SLACK},
+            )
+        return otherwise
 
     # -- permissions --------------------------------------------------------------------------
     def has_permission(self, perm: str) -> bool:
         return self.session.has_permission(perm)
 
+    @property
+    def restrict_on(self) -> bool:
+        """ExperimentalSettings.RestrictSystemAdmin is on (whoever the caller is)."""
+        return self.state.restrict_system_admin
+
     def is_restricted(self) -> bool:
         """A non-local session while ExperimentalSettings.RestrictSystemAdmin is on."""
-        return not self.session.local and self.state.restrict_system_admin
+        return not self.session.local and self.restrict_on
 
     def require(self, perm: str, *, not_restricted: bool = False) -> None:
-        """Permission check; ``not_restricted`` adds SessionHasPermissionToAndNotRestrictedAdmin."""
+        """Permission check; ``not_restricted`` adds the RestrictSystemAdmin rule of the version:
+        newer servers refuse every non-local caller with the permission error, older ones check
+        the permission first and then refuse with ``api.restricted_system_admin``."""
         if not_restricted and self.is_restricted():
             if self.behaviour.legacy_restricted_errors and self.has_permission(perm):
                 raise AppError(403, "api.restricted_system_admin")
@@ -151,6 +200,12 @@ class Ctx:
 
     def ok(self, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
         return self.raw_json(b'{"status":"OK"}', status, headers)
+
+    def plain_text(self, text: str, status: int) -> Response:
+        """Go's ``http.Error``: the text and a newline as text/plain, no AppError."""
+        return Response(
+            (text + "\n").encode(), status_code=status, media_type="text/plain; charset=utf-8"
+        )
 
 
 NO_CACHE = {"Cache-Control": "no-cache, no-store, must-revalidate"}

@@ -7,7 +7,8 @@ and ``signature`` is the 64-byte Ed25519 signature of ``payload``. Whitespace (l
 base64 text is ignored. See ``fixtures/licenses/README.md``.
 
 The JSON keys follow Mattermost's ``model.License`` json tags; the client map follows
-``utils.GetClientLicense`` (behaviour.md 2.18).
+``utils.GetClientLicense`` (the full map for ``read_license_information``, a sanitised one
+otherwise).
 """
 
 from __future__ import annotations

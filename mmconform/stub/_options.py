@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from mmconform._version import Version
 from mmconform.stub.faults import Fault
+from mmconform.stub.variants import Variant
 
 DEFAULT_SERVER_VERSION = "11.1.0"
 
@@ -20,6 +21,7 @@ class StubOptions:
 
     server_version   the Mattermost version to imitate (version-dependent behaviour, X-Version-Id)
     faults           deliberate defects to switch on (see ``faults.Fault``)
+    variants         correct but stricter-than-upstream behaviours (see ``variants.Variant``)
     tokens           fixed bearer tokens per role (random per start otherwise)
     config_path      the config file (read at start if it exists, written on every save,
                      re-read by POST /config/reload); default a temporary file
@@ -36,6 +38,7 @@ class StubOptions:
 
     server_version: str = DEFAULT_SERVER_VERSION
     faults: frozenset[Fault] = frozenset()
+    variants: frozenset[Variant] = frozenset()
     tokens: Mapping[str, str] | None = None
     config_path: Path | None = None
     local_mode: bool = True
@@ -54,6 +57,7 @@ class StubOptions:
         if self.edition not in ("enterprise", "team"):
             raise ValueError(f"edition must be 'enterprise' or 'team', not {self.edition!r}")
         object.__setattr__(self, "faults", frozenset(self.faults))
+        object.__setattr__(self, "variants", frozenset(self.variants))
 
     @property
     def version(self) -> Version:

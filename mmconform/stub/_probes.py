@@ -1,4 +1,4 @@
-"""Real connection tests behind POST /email/test and POST /file/s3_test (behaviour.md 2.6, 2.9).
+"""Real connection tests behind POST /email/test and POST /file/s3_test.
 
 The handler does the nil-field and permission checks; these functions do the rest: the
 mandatory-field check, then a real SMTP conversation (smtplib) or a real, SigV4-signed S3 request

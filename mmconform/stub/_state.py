@@ -6,23 +6,24 @@ import copy
 import hashlib
 import json
 import threading
-from collections import OrderedDict, deque
+from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mmconform.stub import _config as cfgmod
 from mmconform.stub._auth import User, make_users
+from mmconform.stub._build import BUILD_NUMBER
+from mmconform.stub._clientconfig import build_client_config
 from mmconform.stub._compat import Behaviour
+from mmconform.stub._config import decode_partial, get_path
+from mmconform.stub._config_store import ConfigStore
 from mmconform.stub._errors import new_id
 from mmconform.stub._license import License, verify_license
 from mmconform.stub._logbuffer import LogBuffer
 from mmconform.stub._options import StubOptions
 from mmconform.stub.faults import Fault
+from mmconform.stub.variants import Variant
 
-BUILD_NUMBER = "20261126"
-BUILD_HASH = "8d3e1c6f0a5b4c2e9f7a1b3c5d7e9f0a1b2c3d4e"
-BUILD_DATE = "Thu Nov 26 00:00:00 UTC 2026"
 DEFAULT_BUSY_SECONDS = 3600
 MAX_BUSY_SECONDS = 86400
 
@@ -79,6 +80,9 @@ class StubState:
         self.behaviour = Behaviour(options.version)
         self.server_version = str(options.version)
         self.faults = options.faults
+        self.variants = options.variants
+        # how often each variant refused input upstream would have accepted
+        self.variant_refusals: Counter[Variant] = Counter()
         self.users: dict[str, User] = make_users(options.tokens)
         self.by_token: dict[str, User] = {u.token: u for u in self.users.values()}
         self.by_access_token: dict[str, User] = {u.access_token: u for u in self.users.values()}
@@ -88,7 +92,7 @@ class StubState:
         initial = copy.deepcopy(dict(options.config_overrides))
         if options.developer_mode:
             initial.setdefault("ServiceSettings", {})["EnableDeveloper"] = True
-        self.store = cfgmod.ConfigStore(options.config_path, cfgmod.decode_partial(initial))
+        self.store = ConfigStore(options.config_path, decode_partial(initial))
         self.logs = LogBuffer(echo_level=options.log_level, clock=self.clock)
         self.audits: deque[Audit] = deque(maxlen=20000)
         self.busy_expires: float | None = None
@@ -127,7 +131,7 @@ class StubState:
         return self.store.effective
 
     def setting(self, *path: str) -> Any:
-        return cfgmod.get_path(self.store.effective, path)
+        return get_path(self.store.effective, path)
 
     def save_config(self, new: Mapping[str, Any], *, take: bool = False) -> None:
         """Save ``new``; ``take``: the caller hands ``new`` over (no copy is made)."""
@@ -236,13 +240,17 @@ class StubState:
 
     # -- client config and version header -----------------------------------------------------
     def client_config(self, *, full: bool) -> dict[str, str]:
-        from mmconform.stub._clientconfig import build_client_config
-
         key = (self.store.generation, full, self.license.id if self.license else None)
         with self.lock:
             cached = self._client_cache.get(key)
         if cached is None:
-            cached = build_client_config(self, full=full)
+            cached = build_client_config(
+                self.config,
+                version=self.server_version,
+                edition=self.edition,
+                license=self.license,
+                full=full,
+            )
             with self.lock:
                 self._client_cache[key] = cached
         return cached

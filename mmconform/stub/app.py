@@ -1,8 +1,10 @@
 """The Starlette application: routing, identity, wrappers, headers, errors, audits.
 
 One raw ASGI dispatcher (mounted at ``/``) does the whole request pipeline, in the real server's
-order: URL length, routing (404 / 405 + Allow), token parsing, session and CSRF checks, busy,
-handler, error rendering, common headers, audit record.
+order: URL length, routing, token parsing, session and CSRF checks, handler, error rendering,
+common headers, audit record. A request no route takes (an unknown path, a declared path with
+another method, a path parameter that does not match) reaches the router's catch-all, a plain
+handler outside that pipeline: 404 with neither X-Request-Id nor X-Version-Id.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from starlette.types import Receive, Scope, Send
 
 from mmconform.stub._auth import Session, User
 from mmconform.stub._context import Ctx, Op
-from mmconform.stub._errors import AppError, new_id, not_found, session_expired
+from mmconform.stub._errors import AppError, new_id, render_message, session_expired
 from mmconform.stub._options import StubOptions
 from mmconform.stub._state import StubState
 from mmconform.stub.faults import Fault
@@ -56,25 +58,37 @@ class Router:
                 route = self.exact.setdefault(op.path, _Route(op.path))
             route.ops[op.method] = op
 
-    def resolve(self, path: str, method: str) -> tuple[Op | None, dict[str, str], list[str]]:
-        """The operation, its path parameters, and every method declared for the path."""
-        allowed: list[str] = []
-        found: Op | None = None
-        params: dict[str, str] = {}
+    def resolve(self, path: str, method: str) -> tuple[Op | None, dict[str, str]]:
+        """The operation for ``method path`` and its path parameters (None: the catch-all)."""
         route = self.exact.get(path)
-        if route is not None:
-            allowed.extend(route.ops)
-            found = route.ops.get(method)
+        if route is not None and method in route.ops:
+            return route.ops[method], {}
         for templ in self.templated:
             assert templ.regex is not None
             match = templ.regex.match(path)
-            if match is None:
-                continue
-            allowed.extend(m for m in templ.ops if m not in allowed)
-            if found is None and method in templ.ops:
-                found = templ.ops[method]
-                params = match.groupdict()
-        return found, params, allowed
+            if match is not None and method in templ.ops:
+                return templ.ops[method], match.groupdict()
+        return None, {}
+
+
+def catch_all_404(path: str) -> Response:
+    """The router's catch-all (Handle404): an AppError without request_id, always with a
+    detailed_error, and none of the headers the normal request pipeline adds."""
+    detail = (
+        f"There doesn't appear to be an api call for the url='{path}'.  "
+        "Typo? are you missing a team_id or user_id as part of the url?"
+    )
+    body = {
+        "id": "api.context.404.app_error",
+        "message": render_message("api.context.404.app_error"),
+        "detailed_error": detail,
+        "status_code": 404,
+    }
+    return Response(
+        json.dumps(body, separators=(",", ":")).encode(),
+        status_code=404,
+        media_type="application/json",
+    )
 
 
 class Dispatcher:
@@ -83,10 +97,11 @@ class Dispatcher:
     def __init__(self, state: StubState, *, local: bool) -> None:
         self.state = state
         self.local = local
+        version = state.behaviour.version
         ops = [
             op
             for op in OPERATIONS
-            if (op.local if local else op.tcp) and op.exists_in(state.behaviour.version)
+            if (op.served_locally_in(version) if local else op.tcp and op.exists_in(version))
         ]
         self.router = Router(ops)
 
@@ -95,30 +110,24 @@ class Dispatcher:
             await send({"type": "websocket.close", "code": 1008})
             return
         request = Request(scope, receive)
-        response = await self.handle(request)
+        op, params = self.router.resolve(request.scope.get("path", "/"), request.method)
+        if op is None:
+            response = catch_all_404(request.scope.get("path", "/"))
+        else:
+            response = await self.handle(request, op, params)
         await response(scope, receive, send)
 
     # ------------------------------------------------------------------------------------------
-    async def handle(self, request: Request) -> Response:
+    async def handle(self, request: Request, op: Op, params: dict[str, str]) -> Response:
         state = self.state
         request_id = new_id()
         session = Session(local=self.local)
-        op: Op | None = None
+        if state.behaviour.payload_limits and self._url_too_long(request):
+            # basicSecurityChecks refuses before the pipeline writes any of its headers
+            return self._error_response(
+                AppError(414, "basic_security_check.url.too_long_error"), request_id
+            )
         try:
-            path = request.scope.get("path", "/")
-            raw_path = request.scope.get("raw_path") or path.encode()
-            query = request.scope.get("query_string", b"")
-            max_url = state.setting("ServiceSettings", "MaximumURLLength")
-            url_len = len(raw_path) + (len(query) + 1 if query else 0)
-            if isinstance(max_url, int) and max_url > 0 and url_len > max_url:
-                raise AppError(414, "basic_security_check.url.too_long_error")
-            op, params, allowed = self.router.resolve(path, request.method)
-            if op is None:
-                if allowed:
-                    raise AppError(
-                        405, "api.context.405.app_error", headers={"Allow": ", ".join(allowed)}
-                    )
-                raise not_found()
             if not self.local:
                 session = self._authenticate(request, op)
             if (
@@ -156,7 +165,7 @@ class Dispatcher:
                 request_id,
             )
         self._common_headers(request, response, request_id)
-        if session.user is not None and op is not None:
+        if session.user is not None:
             client = request.client
             state.add_audit(
                 session.user,
@@ -165,6 +174,14 @@ class Dispatcher:
                 f"method={request.method} status={response.status_code}",
             )
         return response
+
+    def _url_too_long(self, request: Request) -> bool:
+        path = request.scope.get("path", "/")
+        raw_path = request.scope.get("raw_path") or path.encode()
+        query = request.scope.get("query_string", b"")
+        max_url = self.state.setting("ServiceSettings", "MaximumURLLength")
+        url_len = len(raw_path) + (len(query) + 1 if query else 0)
+        return isinstance(max_url, int) and max_url > 0 and url_len > max_url
 
     # ------------------------------------------------------------------------------------------
     def _authenticate(self, request: Request, op: Op) -> Session:

@@ -1,8 +1,10 @@
 """The catalogue of deliberate defects the stub can be started with.
 
 Each member breaks exactly one promise of the contract, so that the project's own tests can prove
-that a suite notices the defect.  Start a faulty stub with
+that a suite notices the defect. Start a faulty stub with
 ``StubOptions(faults=frozenset({Fault.BUSY_MISSING_EXPIRES}))`` or ``--fault BUSY_MISSING_EXPIRES``.
+Each fault is described once, in ``_DESCRIPTIONS``; the stub README's table repeats that text (a
+test keeps the two equal).
 """
 
 from __future__ import annotations
@@ -11,64 +13,27 @@ import enum
 
 
 class Fault(enum.Enum):
-    """A deliberate defect; the member's docstring names the single promise it breaks."""
+    """A deliberate defect; ``description`` names the single promise it breaks."""
 
     BUSY_MISSING_EXPIRES = "BUSY_MISSING_EXPIRES"
-    """GET /server_busy omits the ``expires`` key."""
-
     BUSY_EXPIRES_AS_STRING = "BUSY_EXPIRES_AS_STRING"
-    """GET /server_busy returns ``expires`` as a JSON string instead of an integer."""
-
     BUSY_NEVER_EXPIRES = "BUSY_NEVER_EXPIRES"
-    """POST /server_busy sets busy, but the busy state never expires on its own."""
-
     BUSY_ACCEPTS_ZERO_SECONDS = "BUSY_ACCEPTS_ZERO_SECONDS"
-    """POST /server_busy?seconds=0 is accepted (200) instead of rejected with 400."""
-
     TIMEZONES_AS_TEXT = "TIMEZONES_AS_TEXT"
-    """GET /system/timezones answers with Content-Type text/plain instead of application/json."""
-
     TIMEZONES_IGNORE_AUTH = "TIMEZONES_IGNORE_AUTH"
-    """GET /system/timezones answers 200 without a session instead of 401."""
-
     AUDITS_500_ON_BAD_PAGING = "AUDITS_500_ON_BAD_PAGING"
-    """GET /audits answers 500 when page or per_page is not an integer instead of using defaults."""
-
     PING_IGNORES_REST_SEMANTICS = "PING_IGNORES_REST_SEMANTICS"
-    """An unhealthy ping answers 500 even with use_rest_semantics=true."""
-
     CONFIG_LEAKS_SECRETS = "CONFIG_LEAKS_SECRETS"
-    """GET /config returns secrets in clear instead of masking them."""
-
     CONFIG_PUT_DROPS_SECRETS = "CONFIG_PUT_DROPS_SECRETS"
-    """PUT/PATCH /config store a masked value sent back instead of keeping the stored secret."""
-
     PERMISSIONS_IGNORED_FOR_LOGS = "PERMISSIONS_IGNORED_FOR_LOGS"
-    """GET /logs is allowed for any logged-in user (system_user included)."""
-
     READ_ONLY_ADMIN_CAN_WRITE_CONFIG = "READ_ONLY_ADMIN_CAN_WRITE_CONFIG"
-    """system_read_only_admin may PUT/PATCH /config and its changes are applied."""
-
     ERROR_BODY_PLAIN_TEXT = "ERROR_BODY_PLAIN_TEXT"
-    """Errors are written as text/plain messages instead of AppError JSON."""
-
     LOGS_PAGING_IGNORED = "LOGS_PAGING_IGNORED"
-    """GET /logs ignores page and logs_per_page and always returns the whole buffer."""
-
     LICENSE_UPLOAD_ACCEPTS_INVALID = "LICENSE_UPLOAD_ACCEPTS_INVALID"
-    """POST /license accepts a file whose signature does not verify (200 instead of 400)."""
-
     MISSING_REQUEST_ID_HEADER = "MISSING_REQUEST_ID_HEADER"
-    """Responses lack the X-Request-Id header."""
-
     RESTRICT_SYSTEM_ADMIN_IGNORED = "RESTRICT_SYSTEM_ADMIN_IGNORED"
-    """ExperimentalSettings.RestrictSystemAdmin no longer blocks any operation."""
-
     CLIENT_CONFIG_FULL_WITHOUT_SESSION = "CLIENT_CONFIG_FULL_WITHOUT_SESSION"
-    """GET /config/client gives anonymous callers the full client config, not the limited one."""
-
     PUT_CONFIG_KEEPS_MISSING = "PUT_CONFIG_KEEPS_MISSING"
-    """PUT /config keeps fields missing from the body instead of resetting them to defaults."""
 
     @classmethod
     def parse(cls, name: str) -> Fault:
@@ -81,13 +46,13 @@ class Fault(enum.Enum):
 
     @property
     def description(self) -> str:
-        """The one-line description of the promise this fault breaks."""
+        """The one-line description of the promise this fault breaks (Markdown)."""
         return _DESCRIPTIONS[self]
 
 
 _DESCRIPTIONS: dict[Fault, str] = {
-    Fault.BUSY_MISSING_EXPIRES: "GET /server_busy omits the expires key",
-    Fault.BUSY_EXPIRES_AS_STRING: "GET /server_busy returns expires as a string",
+    Fault.BUSY_MISSING_EXPIRES: "GET /server_busy omits `expires`",
+    Fault.BUSY_EXPIRES_AS_STRING: "GET /server_busy returns `expires` as a string",
     Fault.BUSY_NEVER_EXPIRES: "the busy state never expires on its own",
     Fault.BUSY_ACCEPTS_ZERO_SECONDS: "POST /server_busy?seconds=0 is accepted",
     Fault.TIMEZONES_AS_TEXT: "GET /system/timezones is served as text/plain",

@@ -1,4 +1,4 @@
-"""The x-mm-* annotations: complete, from the closed vocabulary, and true to behaviour.md."""
+"""The x-mm-* annotations: complete, from the closed vocabulary, and true to the server facts."""
 
 from __future__ import annotations
 
@@ -213,9 +213,26 @@ def test_destructive_and_global_state(contract: Contract) -> None:
 
 def test_versions(contract: Contract) -> None:
     op = contract.operation
+    # first releases certain to have the route (the uncertain ranges are in the errata)
     assert op("GetLicenseLoadMetric").min_version == Version(10, 8, 0)
+    assert op("TestNotification").min_version == Version(10, 3, 0)
+    assert op("IsAllowedToUpgradeToEnterprise").min_version == Version(11, 0, 0)
     assert op("CheckIntegrity").min_version == Version(5, 28, 0)
-    assert op("RequestLicenseRenewalLink").removed_in == Version(11, 0, 0)
+    # the lowest release that may lack the route
+    assert op("RequestLicenseRenewalLink").removed_in == Version(9, 2, 0)
+    corrected = {
+        "GetSupportedTimezone": Version(4, 9, 0),
+        "TestS3Connection": Version(4, 9, 0),
+        "GetImageByUrl": Version(4, 7, 0),
+        "GetRedirectLocation": Version(5, 3, 0),
+        "AcknowledgeNotification": Version(5, 12, 0),
+        "GetNotices": Version(5, 28, 0),
+        "MarkNoticesViewed": Version(5, 28, 0),
+        "GenerateSupportPacket": Version(5, 33, 0),
+        "GetPrevTrialLicense": Version(5, 37, 0),
+    }
+    for op_id, first in corrected.items():
+        assert op(op_id).min_version == first, op_id
     assert [o.operation_id for o in contract.operations if o.removed_in] == [
         "RequestLicenseRenewalLink"
     ]
@@ -261,6 +278,7 @@ def test_local_mode_routes(contract: Contract) -> None:
         "PatchConfig",
         "ReloadConfig",
         "GetClientConfig",
+        "GetClientLicense",
         "UploadLicenseFile",
         "RemoveLicenseFile",
         "GetLogs",

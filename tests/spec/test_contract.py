@@ -107,14 +107,18 @@ def test_response_schema_none_cases(contract: Contract) -> None:
 
 def test_is_available(contract: Contract) -> None:
     renewal = "RequestLicenseRenewalLink"
-    assert contract.is_available(renewal, Version.parse("10.11.3"))
+    assert contract.is_available(renewal, Version.parse("9.1.4"))
     assert contract.is_available(renewal, Version.parse("5.32"))
     assert not contract.is_available(renewal, Version.parse("5.31.9"))
-    assert not contract.is_available(renewal, Version.parse("11.0.0"))
-    assert not contract.is_available(renewal, Version.parse("11.1"))
+    assert not contract.is_available(renewal, Version.parse("9.2.0"))
+    assert not contract.is_available(renewal, Version.parse("10.11.3"))
     assert contract.is_available(renewal, None)
     assert not contract.is_available("GetLicenseLoadMetric", Version.parse("10.7.2"))
     assert contract.is_available("GetLicenseLoadMetric", Version.parse("10.8.0"))
+    assert not contract.is_available("TestNotification", Version.parse("10.2.9"))
+    assert contract.is_available("TestNotification", Version.parse("10.3.0"))
+    assert not contract.is_available("IsAllowedToUpgradeToEnterprise", Version.parse("10.11.0"))
+    assert contract.is_available("IsAllowedToUpgradeToEnterprise", Version.parse("11.0.0"))
     assert contract.is_available("GetConfig", Version.parse("7.0"))  # no known minimum
 
 
@@ -228,3 +232,32 @@ def test_invalid_yaml_names_the_file(tmp_path: Path) -> None:
 def test_module_exports() -> None:
     for name in contract_module.__all__:
         assert hasattr(contract_module, name), name
+
+
+def test_expectation_alternatives(contract: Contract) -> None:
+    uncertain = contract.erratum("client-license-format").expectation(
+        "format_missing", Version(11, 9, 0)
+    )
+    assert uncertain is not None
+    assert uncertain.allows(400, "api.license.client.old_format.app_error")
+    assert uncertain.allows(200)
+    assert uncertain.allows(400)  # no id to compare
+    assert not uncertain.allows(400, "api.context.invalid_body_param.app_error")
+    assert not uncertain.allows(501)
+    certain = contract.erratum("client-license-format").expectation(
+        "format_missing", Version(11, 1, 0)
+    )
+    assert certain is not None
+    assert certain.also == ()
+    assert not certain.allows(200)
+
+
+def test_expectation_alternatives_are_checked(tmp_path: Path) -> None:
+    spec = _broken(tmp_path / "a", "errata.yaml", "also: [{status: 200}]", "also: [{code: 200}]")
+    with pytest.raises(ContractError, match=r"also\[0\]: needs an integer 'status'"):
+        load_contract(spec)
+    spec = _broken(
+        tmp_path / "b", "errata.yaml", "also: [{status: 200}]", "also: [{status: 200, also: []}]"
+    )
+    with pytest.raises(ContractError, match=r"unknown key\(s\) \['also'\]"):
+        load_contract(spec)

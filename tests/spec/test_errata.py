@@ -139,3 +139,77 @@ def test_errata_for(contract: Contract) -> None:
     assert {"license-upload-200", "method-mismatch-404", "app-error-shape"} <= ids
     with pytest.raises(KeyError, match="NoSuchOperation"):
         contract.errata_for("NoSuchOperation")
+
+
+def test_uncertain_ranges_are_bounded_and_accept_both_sides(contract: Contract) -> None:
+    """A rule with alternative answers covers a named range (both bounds), and each of its
+    alternatives is an answer some neighbouring rule gives for certain."""
+    seen = 0
+    for erratum in contract.errata:
+        for index, rule in enumerate(erratum.versions):
+            uncertain = {case: exp for case, exp in rule.expect.items() if exp.also}
+            if not uncertain:
+                continue
+            seen += 1
+            assert rule.from_version is not None, erratum.id
+            assert rule.below is not None, erratum.id
+            neighbours = [
+                erratum.versions[i]
+                for i in (index - 1, index + 1)
+                if 0 <= i < len(erratum.versions)
+            ]
+            for case, exp in uncertain.items():
+                answers = [(o.status, o.error_id) for o in (exp, *exp.also)]
+                for neighbour in neighbours:
+                    certain = neighbour.expect.get(case)
+                    if certain is None or certain.also:
+                        continue
+                    assert exp.allows(certain.status, certain.error_id), (erratum.id, case)
+                assert len(set(answers)) == len(answers), (erratum.id, case)
+    assert seen >= 6
+
+
+def test_restriction_rules_by_version(contract: Contract) -> None:
+    rules = contract.erratum("restricted-admin-error-codes")
+    legacy = rules.expectation("restricted_admin", Version(10, 7, 0))
+    either = rules.expectation("restricted_admin", Version(10, 8, 1))
+    newest = rules.expectation("restricted_admin", Version(11, 1, 0))
+    assert legacy is not None
+    assert either is not None
+    assert newest is not None
+    assert legacy.allows(403, "api.restricted_system_admin")
+    assert not legacy.allows(403, "api.context.permissions.app_error")
+    assert either.allows(403, "api.restricted_system_admin")
+    assert either.allows(403, "api.context.permissions.app_error")
+    assert not newest.allows(403, "api.restricted_system_admin")
+    s3_legacy = rules.expectation("restricted_s3_test", Version(9, 5, 0))
+    assert s3_legacy is not None
+    assert s3_legacy.status == 403
+    assert "TestS3Connection" in rules.operations
+
+
+def test_client_license_format_is_checked_until_its_uncertain_range(contract: Contract) -> None:
+    for version, skipped in (
+        (Version(11, 1, 0), False),
+        (Version(11, 8, 0), False),
+        (Version(11, 9, 0), True),
+        (Version(11, 10, 0), True),
+    ):
+        exempt = contract.exempt_checks("GetClientLicense", version)
+        assert ("negative_data_rejection" in exempt) is skipped, version
+
+
+def test_renewal_link_expectations_around_its_removal(contract: Contract) -> None:
+    renewal = contract.erratum("license-renewal-removed")
+    before = renewal.expectation("call", Version(9, 1, 0))
+    during = renewal.expectation("call", Version(9, 5, 0))
+    after = renewal.expectation("call", Version(10, 8, 0))
+    assert before is not None
+    assert during is not None
+    assert after is not None
+    assert before.allows(200)
+    assert not before.allows(404)
+    assert during.allows(200)
+    assert during.allows(404, "api.context.404.app_error")
+    assert after.allows(404)
+    assert not after.allows(200)

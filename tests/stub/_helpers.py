@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -9,7 +11,7 @@ import httpx
 from mmconform._version import Version
 from mmconform.contract import load_contract
 from mmconform.harness import ResponseRecorder as Recorder
-from mmconform.stub import RunningStub
+from mmconform.stub import RunningStub, StubOptions, start_stub
 
 ROLES = (
     "system_admin",
@@ -69,3 +71,20 @@ def error_id(response: httpx.Response) -> str:
     body = response.json()
     assert isinstance(body, dict), body
     return str(body["id"])
+
+
+@contextmanager
+def stub_caller(options: StubOptions, *, on_contract: bool = True) -> Iterator[Api]:
+    """A stub of its own (a version, an edition, a variant) and a caller for it; on leaving,
+    every response received must agree with spec/openapi.yaml unless ``on_contract`` is off."""
+    with start_stub(options) as stub:
+        caller = Api(stub)
+        try:
+            yield caller
+            problems = caller.recorder.problems()
+            if on_contract:
+                assert not problems, "responses that disagree with the contract:\n" + "\n".join(
+                    problems
+                )
+        finally:
+            caller.close()

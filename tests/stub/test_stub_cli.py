@@ -15,6 +15,7 @@ import pytest
 
 from mmconform.stub.__main__ import build_parser
 from mmconform.stub.faults import Fault
+from mmconform.stub.variants import Variant
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -58,6 +59,8 @@ def test_cli_start_target_and_signal(tmp_path: Path, sig: signal.Signals) -> Non
             "10.11.0",
             "--fault",
             "BUSY_MISSING_EXPIRES",
+            "--variant",
+            "strict-audits-paging",
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -86,6 +89,8 @@ def test_cli_start_target_and_signal(tmp_path: Path, sig: signal.Signals) -> Non
         assert ping.headers["X-Version-Id"].startswith("10.11.0.")
         busy = httpx.get(f"{url}/api/v4/server_busy", headers=headers, trust_env=False)
         assert "expires" not in busy.json()
+        paging = httpx.get(f"{url}/api/v4/audits?page=x", headers=headers, trust_env=False)
+        assert paging.status_code == 400
         assert config.exists()
         with httpx.Client(
             transport=httpx.HTTPTransport(uds=str(socket_path)), trust_env=False
@@ -144,6 +149,7 @@ def test_cli_help_documents_every_option() -> None:
         "--local-socket",
         "--no-local-mode",
         "--fault",
+        "--variant",
         "--developer-mode",
         "--log-level",
         "--team-edition",
@@ -152,6 +158,8 @@ def test_cli_help_documents_every_option() -> None:
         assert option in result.stdout
     for fault in Fault:
         assert fault.name in result.stdout
+    for variant in Variant:
+        assert variant.value in result.stdout
     for action in build_parser()._actions:
         assert action.help, action.dest
 
@@ -163,6 +171,7 @@ def test_cli_help_documents_every_option() -> None:
         ["--port", "abc"],
         ["--server-version", "eleven"],
         ["--fault", "NOT_A_FAULT"],
+        ["--variant", "lenient-everything"],
         ["--log-level", "loud"],
         ["--no-local-mode", "--local-socket", "/tmp/x.sock"],
         ["--unknown-option"],

@@ -1,4 +1,5 @@
-"""The request pipeline: headers, routing (404/405), auth schemes, CSRF, body limits, errors."""
+"""The request pipeline: headers, routing and the catch-all 404, auth schemes, CSRF, body and URL
+limits, errors."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import httpx
 import pytest
 
 from mmconform.stub import RunningStub, StubOptions, create_app
-from tests.stub._helpers import Api, error_id
+from tests.stub._helpers import Api, error_id, stub_caller
 
 ID_RE = re.compile(r"^[a-z0-9]{26}$")
 
@@ -20,7 +21,10 @@ pytestmark = pytest.mark.usefixtures("restore_state")
 
 
 def test_common_headers_on_success_and_error(api: Api) -> None:
-    for response in (api("GET", "/api/v4/system/ping"), api("GET", "/nope")):
+    for response in (
+        api("GET", "/api/v4/system/ping"),
+        api("GET", "/api/v4/config", "system_user"),
+    ):
         assert ID_RE.match(response.headers["X-Request-Id"])
         assert re.match(
             r"^11\.1\.0\.\w+\.[0-9a-f]{32}\.(true|false)$", response.headers["X-Version-Id"]
@@ -56,17 +60,37 @@ def test_unknown_path_is_404(api: Api) -> None:
         assert error_id(response) == "api.context.404.app_error"
 
 
+def _assert_catch_all(response: httpx.Response) -> None:
+    """The router's catch-all: 404 AppError outside the request pipeline."""
+    assert response.status_code == 404
+    assert "X-Request-Id" not in response.headers
+    assert "X-Version-Id" not in response.headers
+    assert "Allow" not in response.headers
+    if response.request.method == "HEAD":
+        return
+    body = response.json()
+    assert body["id"] == "api.context.404.app_error"
+    assert "request_id" not in body
+    assert "There doesn't appear to be an api call for the url=" in body["detailed_error"]
+
+
 @pytest.mark.parametrize("method", ["POST", "DELETE", "PATCH", "QUERY", "TRACE", "OPTIONS", "HEAD"])
-def test_undeclared_method_is_405_with_allow(api: Api, method: str) -> None:
-    response = api(method, "/api/v4/config")
-    assert response.status_code == 405
-    assert response.headers["Allow"] == "GET, PUT"
+def test_method_mismatch_is_the_catch_all_404(api: Api, method: str) -> None:
+    _assert_catch_all(api(method, "/api/v4/config"))
 
 
-def test_405_lists_methods_of_both_notice_routes(api: Api) -> None:
-    response = api("POST", "/api/v4/system/notices/view")
-    assert response.status_code == 405
-    assert set(response.headers["Allow"].split(", ")) == {"GET", "PUT"}
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/api/v4/nothing"),
+        ("POST", "/api/v4/system/notices/view"),
+        ("GET", "/api/v4/system/notices/a-b"),
+        ("GET", "/api/v4/license/renewal"),
+        ("POST", "/api/v4/integrity"),
+    ],
+)
+def test_catch_all_404_carries_no_pipeline_headers(api: Api, method: str, path: str) -> None:
+    _assert_catch_all(api(method, path))
 
 
 @pytest.mark.parametrize("scheme", ["Bearer", "BEARER", "bearer", "Token", "TOKEN"])
@@ -126,16 +150,60 @@ def test_body_over_limit_is_413(api: Api, running_stub: RunningStub) -> None:
     assert response.status_code == 413
 
 
-def test_license_upload_limit_is_max_file_size(api: Api, running_stub: RunningStub) -> None:
-    running_stub.state.update_config(FileSettings={"MaxFileSize": 2048})
-    response = api("POST", "/api/v4/license", files={"license": ("l", b"x" * 5000)})
-    assert response.status_code == 413
+@pytest.mark.parametrize(
+    ("path", "body", "status", "error"),
+    [
+        # handlers that pass the read error on: 413
+        ("/api/v4/config/patch", b"{}", 413, "api.context.request_body_too_large.app_error"),
+        ("/api/v4/notifications/ack", b"{}", 413, "api.context.request_body_too_large.app_error"),
+        # handlers that swallow it answer as for any undecodable body
+        ("/api/v4/logs", b'{"message": "m"}', 200, None),
+        ("/api/v4/site_url/test", b"{}", 400, "api.context.invalid_body_param.app_error"),
+        ("/api/v4/trial-license", b"{}", 400, "api.license.request-trial.bad-request"),
+    ],
+)
+def test_oversized_body_is_413_only_where_the_handler_wraps_the_read_error(
+    api: Api, running_stub: RunningStub, path: str, body: bytes, status: int, error: str | None
+) -> None:
+    running_stub.state.update_config(ServiceSettings={"MaximumPayloadSizeBytes": 1000})
+    method = "PUT" if path.endswith("/patch") else "POST"
+    padded = body[:-1] + b" " * 2000 + body[-1:]
+    response = api(method, path, content=padded)
+    assert response.status_code == status
+    if error is not None:
+        assert error_id(response) == error
+
+
+def test_body_within_the_read_slack_is_read(api: Api, running_stub: RunningStub) -> None:
+    # Go's MaxBytesReader is given the limit plus 512 bytes
+    running_stub.state.update_config(ServiceSettings={"MaximumPayloadSizeBytes": 1000})
+    response = api("PUT", "/api/v4/config/patch", content=b"{" + b" " * 1400 + b"}")
+    assert response.status_code == 200
+
+
+def test_no_413_before_10_1() -> None:
+    with stub_caller(StubOptions(server_version="10.0.0", local_mode=False)) as caller:
+        caller.stub.state.update_config(
+            ServiceSettings={"MaximumPayloadSizeBytes": 1000}, FileSettings={"MaxFileSize": 3000}
+        )
+        # the payload setting does not exist yet: MaxFileSize bounds every body
+        fits = caller("PUT", "/api/v4/config/patch", content=b"{" + b" " * 2000 + b"}")
+        assert fits.status_code == 200
+        over = caller("PUT", "/api/v4/config/patch", content=b"{" + b" " * 5000 + b"}")
+        assert over.status_code == 400
+        assert error_id(over) == "api.context.invalid_body_param.app_error"
+        long_url = caller("GET", "/api/v4/system/ping?x=" + "a" * 3000)
+        assert long_url.status_code == 200
 
 
 def test_url_too_long_is_414(api: Api) -> None:
     response = api("GET", "/api/v4/system/ping?x=" + "a" * 3000)
     assert response.status_code == 414
     assert error_id(response) == "basic_security_check.url.too_long_error"
+    # refused before the pipeline sets its headers; the body still names a request id
+    assert "X-Request-Id" not in response.headers
+    assert "X-Version-Id" not in response.headers
+    assert response.json()["request_id"]
 
 
 def test_catch_all_returns_app_error(monkeypatch: pytest.MonkeyPatch) -> None:

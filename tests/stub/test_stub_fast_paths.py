@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from mmconform.stub import _config as cfgmod
+from mmconform.stub import _config_access as access
 from mmconform.stub import _probes
 from mmconform.stub._auth import ROLE_PERMISSIONS
 from mmconform.stub._config_defaults import (
@@ -27,6 +28,7 @@ from mmconform.stub._config_defaults import (
     clone,
     default_config,
 )
+from mmconform.stub._config_store import ConfigStore
 
 Path_ = tuple[str, ...]
 _NON_PERMISSION_TAGS = frozenset({"write_restrictable", "cloud_restrictable"})
@@ -167,14 +169,14 @@ def test_access_checks_match_the_tag_rules(restricted: bool) -> None:
     extra_paths: list[Path_] = [("NoSuchSection", "Field"), ("TeamSettings", "NoSuchField")]
     paths = [path for path, _ in cfgmod.LEAVES] + extra_paths
     for _name, has_permission, any_read in _permission_checkers():
-        readable = cfgmod.read_checker(has_permission, any_read)
-        writable = cfgmod.write_checker(has_permission, restricted)
+        readable = access.read_checker(has_permission, any_read)
+        writable = access.write_checker(has_permission, restricted)
         for path in paths:
             expected_read = ref_can_read(path, has_permission, any_read)
             expected_write = ref_can_write(path, has_permission, restricted)
-            assert cfgmod.can_read(path, has_permission, any_read) is expected_read, path
+            assert access.can_read(path, has_permission, any_read) is expected_read, path
             assert readable(path) is expected_read, path
-            assert cfgmod.can_write(path, has_permission, restricted) is expected_write, path
+            assert access.can_write(path, has_permission, restricted) is expected_write, path
             assert writable(path) is expected_write, path
 
 
@@ -203,7 +205,7 @@ def test_merge_matches_reference(index: int, patch: bool) -> None:
     current["PluginSettings"]["Plugins"] = {"q": {"k": [1]}}
     del current["ClientRequirements"]  # a section missing from the current config
     for _name, has_permission, _any_read in _permission_checkers():
-        writable = cfgmod.write_checker(has_permission, False)
+        writable = access.write_checker(has_permission, False)
         snapshot = copy.deepcopy((current, incoming))
         got = cfgmod.merge(current, incoming, writable, patch=patch)
         want = ref_merge(current, incoming, writable, patch=patch)
@@ -217,16 +219,16 @@ def test_merge_matches_reference(index: int, patch: bool) -> None:
 
 
 def test_filter_read_matches_reference() -> None:
-    cfg = cfgmod.sanitize(default_config())
+    cfg = access.sanitize(default_config())
     del cfg["ClientRequirements"]
     cfg["TeamSettings"] = "not an object"
     for _name, has_permission, any_read in _permission_checkers():
-        readable = cfgmod.read_checker(has_permission, any_read)
+        readable = access.read_checker(has_permission, any_read)
         before = copy.deepcopy(cfg)
-        assert _same(cfgmod.filter_read(cfg, readable), ref_filter_read(cfg, readable))
+        assert _same(access.filter_read(cfg, readable), ref_filter_read(cfg, readable))
         assert _same(cfg, before)
         owned = copy.deepcopy(cfg)
-        result = cfgmod.filter_read_in_place(owned, readable)
+        result = access.filter_read_in_place(owned, readable)
         assert result is owned
         assert _same(owned, ref_filter_read(cfg, readable))
 
@@ -234,7 +236,7 @@ def test_filter_read_matches_reference() -> None:
 # --- the config file ----------------------------------------------------------------------------
 def test_config_file_text_is_indented_json_across_saves(tmp_path: Path) -> None:
     path = tmp_path / "config.json"
-    store = cfgmod.ConfigStore(path)
+    store = ConfigStore(path)
     versions: list[dict[str, Any]] = []
     cfg = default_config()
     versions.append(copy.deepcopy(cfg))

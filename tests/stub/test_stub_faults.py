@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import anyio
 import httpx
@@ -94,7 +96,7 @@ PROBES: dict[Fault, Callable[[Api], bool]] = {
     ),
     Fault.READ_ONLY_ADMIN_CAN_WRITE_CONFIG: _ro_admin_writes,
     Fault.ERROR_BODY_PLAIN_TEXT: lambda api: (
-        api("GET", "/nope").headers["Content-Type"].startswith("text/plain")
+        api("GET", "/api/v4/config", "system_user").headers["Content-Type"].startswith("text/plain")
     ),
     Fault.LOGS_PAGING_IGNORED: _logs_paging_ignored,
     Fault.LICENSE_UPLOAD_ACCEPTS_INVALID: lambda api: (
@@ -121,6 +123,16 @@ def test_every_fault_has_a_probe_and_a_description() -> None:
         assert Fault.parse(fault.name.lower().replace("_", "-")) is fault
     with pytest.raises(ValueError, match="unknown fault"):
         Fault.parse("NOPE")
+
+
+def test_readme_fault_table_is_the_catalogue() -> None:
+    """The stub README's fault table lists every fault, in order, with its one description."""
+    readme = (Path(__file__).resolve().parents[2] / "mmconform" / "stub" / "README.md").read_text(
+        encoding="utf-8"
+    )
+    table = readme.split("## Fault catalogue", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `([A-Z0-9_]+)` \| (.+?) \|$", table, re.MULTILINE)
+    assert rows == [(fault.name, fault.description) for fault in Fault]
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import pytest
 
 from mmconform.stub import RunningStub, StubOptions, start_stub
 from mmconform.stub._license import DAY_MS, build_license, load_fixture_license, sign_license
-from tests.stub._helpers import Api, error_id
+from tests.stub._helpers import Api, error_id, stub_caller
 
 pytestmark = pytest.mark.usefixtures("restore_state")
 
@@ -39,18 +39,19 @@ def test_upload_valid_license(api: Api, running_stub: RunningStub) -> None:
         assert key in body
     assert running_stub.state.license is not None
     assert api("GET", "/api/v4/system/ping").headers["X-Version-Id"].endswith(".true")
-    full = api("GET", "/api/v4/license/client", "system_read_only_admin").json()
+    old = {"format": "old"}
+    full = api("GET", "/api/v4/license/client", "system_read_only_admin", params=old).json()
     assert full["IsLicensed"] == "true"
     assert "Id" in full
     assert "ExpiresAt" in full
-    trimmed = api("GET", "/api/v4/license/client", "system_user").json()
+    trimmed = api("GET", "/api/v4/license/client", "system_user", params=old).json()
     assert trimmed["IsLicensed"] == "true"
     assert not {"Id", "Name", "Email", "IssuedAt", "StartsAt", "ExpiresAt", "SkuName"} & set(
         trimmed
     )
-    assert api("GET", "/api/v4/license/client", "anonymous").json() == trimmed
+    assert api("GET", "/api/v4/license/client", "anonymous", params=old).json() == trimmed
     assert api("DELETE", "/api/v4/license").json() == {"status": "OK"}
-    assert api("GET", "/api/v4/license/client").json() == {"IsLicensed": "false"}
+    assert api("GET", "/api/v4/license/client", params=old).json() == {"IsLicensed": "false"}
 
 
 @pytest.mark.parametrize(
@@ -73,7 +74,9 @@ def test_upload_form_errors(api: Api) -> None:
     response = api(
         "POST", "/api/v4/license", content=b"plain", headers={"Content-Type": "text/plain"}
     )
-    assert error_id(response) == "api.license.parse_license.parse_form.app_error"
+    assert response.status_code == 400
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.text == "request Content-Type isn't multipart/form-data\n"
     response = api("POST", "/api/v4/license", files={"other": ("l", b"x")})
     assert error_id(response) == "api.license.add_license.no_file.app_error"
     response = api(
@@ -88,6 +91,32 @@ def test_upload_form_errors(api: Api) -> None:
     )
     assert response.status_code == 400
     assert api("POST", "/api/v4/license", files={"license": ("l", b"")}).status_code == 400
+
+
+def test_upload_form_error_is_an_app_error_on_the_newest_servers() -> None:
+    with stub_caller(StubOptions(server_version="11.10.0", local_mode=False)) as api:
+        response = api(
+            "POST", "/api/v4/license", content=b"plain", headers={"Content-Type": "text/plain"}
+        )
+        assert response.status_code == 400
+        assert error_id(response) == "api.license.parse_license.parse_form.app_error"
+        api.stub.state.update_config(FileSettings={"MaxFileSize": 2048})
+        big = api("POST", "/api/v4/license", files={"license": ("l", b"x" * 5000)})
+        assert big.status_code == 413
+        assert error_id(big) == "api.context.request_body_too_large.app_error"
+
+
+@pytest.mark.parametrize("version", ["7.0.0", "10.3.0", "11.1.0"])
+def test_oversized_license_upload_is_a_plain_text_400_before_11_10(version: str) -> None:
+    with stub_caller(StubOptions(server_version=version, local_mode=False)) as api:
+        api.stub.state.update_config(FileSettings={"MaxFileSize": 2048})
+        big = api("POST", "/api/v4/license", files={"license": ("l", b"x" * 5000)})
+        assert big.status_code == 400
+        assert big.headers["Content-Type"] == "text/plain; charset=utf-8"
+        assert big.text == "http: request body too large\n"
+        # within the limit (MaxFileSize plus Go's 512 bytes of read slack) the form is read
+        small = api("POST", "/api/v4/license", files={"license": ("l", b"x" * 1500)})
+        assert error_id(small) == "api.license.add_license.invalid.app_error"
 
 
 def test_upload_too_few_users(api: Api) -> None:
@@ -171,48 +200,50 @@ def test_enterprise_upgrade_refused(api: Api) -> None:
     response = api("POST", "/api/v4/upgrade_to_enterprise")
     assert response.status_code == 429
     assert error_id(response) == "api.upgrade_to_enterprise.already-enterprise.app_error"
-    assert api("GET", "/api/v4/upgrade_to_enterprise/allowed").json() == {"status": "OK"}
-
-
-def test_client_license_format_by_version() -> None:
-    cases = (
-        ("11.1.0", None, 200),
-        ("11.1.0", "junk", 200),
-        ("10.11.0", None, 400),
-        ("10.11.0", "junk", 400),
-        ("10.11.0", "old", 200),
-        ("6.7.0", None, 501),
+    allowed = api("GET", "/api/v4/upgrade_to_enterprise/allowed")
+    assert allowed.status_code == 403
+    # the upgrader's error text is passed on as the id, with no translation
+    reason = (
+        "you cannot upgrade your server from TE to E0 because you are already running "
+        "Mattermost Enterprise Edition"
     )
-    for version, fmt, status in cases:
-        with start_stub(StubOptions(server_version=version, local_mode=False)) as stub:
-            caller = Api(stub)
-            try:
-                params = {} if fmt is None else {"format": fmt}
-                response = caller("GET", "/api/v4/license/client", "anonymous", params=params)
-                assert response.status_code == status, (version, fmt)
-                if fmt is None and status != 200:
-                    assert error_id(response) == "api.license.client.old_format.app_error"
-                if fmt == "junk" and status == 400:
-                    assert error_id(response) == "api.context.invalid_body_param.app_error"
-            finally:
-                caller.close()
+    assert allowed.json()["id"] == reason
+    assert allowed.json()["message"] == reason
 
 
-def test_renewal_before_11() -> None:
-    with start_stub(StubOptions(server_version="10.5.0", local_mode=False)) as stub:
-        caller = Api(stub)
-        try:
-            no_license = caller("GET", "/api/v4/license/renewal")
-            assert no_license.status_code == 400
-            assert caller("GET", "/api/v4/license/renewal", "system_user").status_code == 403
-            caller(
-                "POST", "/api/v4/license", files={"license": ("l", load_fixture_license("valid"))}
-            )
-            link = caller("GET", "/api/v4/license/renewal")
-            assert link.status_code == 200
-            assert link.json()["renewal_link"].startswith("https://")
-        finally:
-            caller.close()
+@pytest.mark.parametrize(
+    ("version", "fmt", "status"),
+    [
+        ("11.10.0", None, 200),
+        ("11.10.0", "junk", 200),
+        ("11.1.0", None, 400),
+        ("11.1.0", "junk", 400),
+        ("11.1.0", "old", 200),
+        ("10.11.0", None, 400),
+        ("6.7.0", None, 400),
+        ("6.6.0", None, 501),
+    ],
+)
+def test_client_license_format_by_version(version: str, fmt: str | None, status: int) -> None:
+    with stub_caller(StubOptions(server_version=version, local_mode=False)) as api:
+        params = {} if fmt is None else {"format": fmt}
+        response = api("GET", "/api/v4/license/client", "anonymous", params=params)
+        assert response.status_code == status
+        if fmt is None and status != 200:
+            assert error_id(response) == "api.license.client.old_format.app_error"
+        if fmt == "junk" and status == 400:
+            assert error_id(response) == "api.context.invalid_body_param.app_error"
+
+
+def test_renewal_link_on_servers_that_still_have_it() -> None:
+    with stub_caller(StubOptions(server_version="9.7.0", local_mode=False)) as api:
+        no_license = api("GET", "/api/v4/license/renewal")
+        assert no_license.status_code == 400
+        assert api("GET", "/api/v4/license/renewal", "system_user").status_code == 403
+        api("POST", "/api/v4/license", files={"license": ("l", load_fixture_license("valid"))})
+        link = api("GET", "/api/v4/license/renewal")
+        assert link.status_code == 200
+        assert link.json()["renewal_link"].startswith("https://")
 
 
 def test_support_packet(api: Api, running_stub: RunningStub) -> None:

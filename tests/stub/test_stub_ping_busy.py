@@ -1,4 +1,4 @@
-"""Ping variants (behaviour.md 2.1) and server busy (2.28), with a controllable clock."""
+"""Ping variants (fields, flags, versions) and server busy, with a controllable clock."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import anyio
 import httpx
 import pytest
 
-from mmconform.stub import FakeClock, RunningStub, StubOptions, create_app, start_stub
+from mmconform.stub import FakeClock, RunningStub, StubOptions, create_app
 from mmconform.stub.handlers.busy import go_time_string
-from tests.stub._helpers import Api, error_id
+from tests.stub._helpers import Api, error_id, stub_caller
 
 pytestmark = pytest.mark.usefixtures("restore_state")
 
@@ -83,17 +83,28 @@ def test_ping_test_feature_flag(
     assert "TestFeatureFlag" not in api("GET", "/api/v4/system/ping").json()
 
 
-def test_ping_on_older_versions() -> None:
-    with start_stub(StubOptions(server_version="9.11.0", local_mode=False)) as stub:
-        caller = Api(stub)
-        try:
-            body = caller("GET", "/api/v4/system/ping?get_server_status=yes").json()
-            assert "ActiveSearchBackend" not in body
-            assert "root_status" not in body
-            assert body["database_status"] == "OK"  # any non-empty value before 10.0
-            assert caller("GET", "/").headers["X-Version-Id"].startswith("9.11.0.")
-        finally:
-            caller.close()
+@pytest.mark.parametrize(
+    ("version", "search_backend", "root_status", "lenient_flag"),
+    [
+        ("7.0.0", False, False, True),
+        ("8.0.0", True, False, True),
+        ("9.5.0", True, False, True),
+        ("9.6.0", True, False, False),
+        ("10.1.0", True, True, False),
+    ],
+)
+def test_ping_fields_by_version(
+    version: str, search_backend: bool, root_status: bool, lenient_flag: bool
+) -> None:
+    with stub_caller(StubOptions(server_version=version, local_mode=False)) as api:
+        body = api("GET", "/api/v4/system/ping?get_server_status=true").json()
+        assert ("ActiveSearchBackend" in body) is search_backend
+        assert ("root_status" in body) is root_status
+        # before 9.6 any non-empty get_server_status asks for the status fields
+        loose = api("GET", "/api/v4/system/ping?get_server_status=yes").json()
+        assert ("database_status" in loose) is lenient_flag
+        ping = api("GET", "/api/v4/system/ping")
+        assert ping.headers["X-Version-Id"].startswith(version + ".")
 
 
 # --------------------------------------------------------------------------------------------

@@ -9,7 +9,10 @@ from typing import Any
 from starlette.responses import Response
 
 from mmconform.stub import _config as cfgmod
-from mmconform.stub._context import NO_CACHE, Ctx, Op, go_parse_bool
+from mmconform.stub import _config_access as access
+from mmconform.stub import _godecode as go
+from mmconform.stub._config_store import environment_tree
+from mmconform.stub._context import NO_CACHE, BodyTooLarge, Ctx, Op, go_parse_bool
 from mmconform.stub._errors import AppError, invalid_param, permission_error
 from mmconform.stub.faults import Fault
 from mmconform.stub.handlers._util import qfirst
@@ -32,14 +35,14 @@ def _readable(ctx: Ctx) -> Callable[[Path_], bool]:
     if ctx.session.local:
         return lambda _path: True
     any_read = ctx.session.has_any("sysconsole_read_")
-    return cfgmod.read_checker(ctx.has_permission, any_read)
+    return access.read_checker(ctx.has_permission, any_read)
 
 
 def _writable(ctx: Ctx) -> Callable[[Path_], bool]:
     if ctx.session.local or _acting_as_admin(ctx):
         return lambda _path: True
     restricted = ctx.is_restricted()
-    return cfgmod.write_checker(ctx.has_permission, restricted)
+    return access.write_checker(ctx.has_permission, restricted)
 
 
 def _require_write(ctx: Ctx) -> None:
@@ -52,10 +55,15 @@ def _require_write(ctx: Ctx) -> None:
 def render_config(
     ctx: Ctx, cfg: dict[str, Any], *, remove_masked: bool = False, remove_defaults: bool = False
 ) -> bytes:
+    # Newer servers show the local socket its secrets in clear.
+    unmasked = ctx.session.local and ctx.behaviour.local_config_unmasked
     # sanitize returns a fresh tree that filtering may change in place; cfg itself may not be
-    out = cfgmod.clone(cfg) if ctx.fault(Fault.CONFIG_LEAKS_SECRETS) else cfgmod.sanitize(cfg)
+    if unmasked or ctx.fault(Fault.CONFIG_LEAKS_SECRETS):
+        out = cfgmod.clone(cfg)
+    else:
+        out = access.sanitize(cfg)
     if not ctx.session.local:
-        out = cfgmod.filter_read_in_place(out, _readable(ctx))
+        out = access.filter_read_in_place(out, _readable(ctx))
     if remove_masked or remove_defaults:
         out = cfgmod.prune(out, remove_masked=remove_masked, remove_defaults=remove_defaults)
     return json.dumps(out, separators=(",", ":")).encode()
@@ -86,14 +94,20 @@ def _config_body(ctx: Ctx, *, remove_masked: bool = False, remove_defaults: bool
 
 
 async def _decode_config_body(ctx: Ctx) -> dict[str, Any]:
-    raw = await ctx.body()
+    """``var cfg *model.Config`` from the body: any decode error, or null, is 400 (checked
+    before the permission); a body too large is 413 where the server maps the read error."""
     try:
-        value = cfgmod.parse_json_body(raw)
-        if value is None:
-            raise ValueError("null config")
-        return cfgmod.decode_partial(value)
-    except ValueError as exc:  # ConfigDecodeError and JSON errors alike
+        decoded = cfgmod.decode_config(go.parse(await ctx.body()), pointer=True)
+    except BodyTooLarge:
+        raise ctx.too_large(invalid_param("config")) from None
+    except go.GoSyntaxError as exc:
         raise invalid_param("config", str(exc)) from None
+    if not decoded.ok:
+        raise invalid_param("config", decoded.error or "")
+    if decoded.value is None:
+        raise invalid_param("config", "null config")
+    value: dict[str, Any] = decoded.value
+    return value
 
 
 def _check_site_url(current: dict[str, Any], new_value: Any) -> None:
@@ -132,7 +146,7 @@ def _finish_save(ctx: Ctx, current: dict[str, Any], merged: dict[str, Any]) -> R
     if error is not None:
         raise error
     if not ctx.fault(Fault.CONFIG_PUT_DROPS_SECRETS):
-        cfgmod.desanitize(merged, current)
+        access.desanitize(merged, current)
     ctx.state.save_config(merged, take=True)  # merged is this request's own fresh copy
     # the same body a GET /config would now return (and the one it will find cached)
     return ctx.raw_json(_config_body(ctx), headers=NO_CACHE)
@@ -240,7 +254,7 @@ async def get_environment_config(ctx: Ctx) -> Response:
     readable = _readable(ctx)
     with ctx.state.lock:
         paths = [p for p in ctx.state.store.env if readable(p)]
-    return ctx.json(cfgmod.environment_tree(paths), headers=NO_CACHE)
+    return ctx.json(environment_tree(paths), headers=NO_CACHE)
 
 
 OPERATIONS: list[Op] = [
@@ -254,6 +268,7 @@ OPERATIONS: list[Op] = [
         get_client_config,
         auth="none",
         local=True,
+        local_since="8.0",
     ),
     Op(
         "GetEnvironmentConfig",

@@ -16,12 +16,14 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import httpx
 from starlette.responses import Response
 
-from mmconform.stub import _config as cfgmod
+from mmconform.stub import _godecode as go
 from mmconform.stub import _probes
+from mmconform.stub._config import decode_config
 from mmconform.stub._config_defaults import FAKE_SETTING, clone, default_config
-from mmconform.stub._context import Ctx, Op
+from mmconform.stub._context import BodyTooLarge, Ctx, Op
 from mmconform.stub._errors import AppError, invalid_param
 from mmconform.stub.handlers._util import qfirst
+from mmconform.stub.variants import Variant
 
 OUTBOUND_TIMEOUT = 5.0
 MAX_LOCATION = 2100
@@ -60,90 +62,103 @@ async def loopback_request(method: str, url: str) -> httpx.Response:
         raise OutboundError(str(exc)) from None
 
 
-async def _optional_config_section(ctx: Ctx, section: str) -> dict[str, Any] | None:
-    """The section from a Config body, None to use the server config; nil fields → None-check.
-
-    Returns the section when the body decoded; raises nothing for decode errors (ignored).
-    """
-    raw = await ctx.body()
+async def _config_body(ctx: Ctx) -> dict[str, Any] | None:
+    """``var cfg *model.Config`` decoded from the body, as the connection tests do it: a body
+    that is unreadable, not JSON or ``null`` gives nil (the stored config is used); a body with a
+    type error gives the settings decoded so far (the error itself is only logged)."""
+    strict = ctx.variant(Variant.STRICT_CONNECTION_TESTS)
     try:
-        value = cfgmod.parse_json_body(raw)
-        if value is None:
-            return None
-        partial = cfgmod.decode_partial(value)
-    except ValueError:
+        decoded = decode_config(go.parse(await ctx.body()), pointer=True)
+    except (BodyTooLarge, go.GoSyntaxError):
+        if strict:
+            raise ctx.refused_by(Variant.STRICT_CONNECTION_TESTS, invalid_param("config")) from None
         return None
-    got = partial.get(section, {})
-    return got if isinstance(got, dict) else {}
+    if strict and not (decoded.ok and isinstance(decoded.value, dict)):
+        raise ctx.refused_by(Variant.STRICT_CONNECTION_TESTS, invalid_param("config"))
+    if not decoded.ok:
+        ctx.state.log("warn", "Error decoding the config", error=decoded.error)
+    return decoded.value if isinstance(decoded.value, dict) else None
 
 
-def _has_nil_fields(section: str, values: dict[str, Any]) -> bool:
+def _has_nil_fields(section: str, values: Any) -> bool:
+    """checkHasNilFields: some setting of the section is unset."""
+    if not isinstance(values, dict):
+        return True
     return any(key not in values for key in _SECTION_FIELDS[section])
+
+
+def _failure(failure: _probes.ProbeFailure) -> AppError:
+    return AppError(
+        failure.status, failure.error_id, message=failure.message, detailed=failure.detail
+    )
 
 
 # --------------------------------------------------------------------------------------------
 async def test_email(ctx: Ctx) -> Response:
+    """The body's EmailSettings are only checked; the message goes out with the stored settings,
+    as the real server's MailServiceConfig does."""
     st = ctx.state
-    given = await _optional_config_section(ctx, "EmailSettings")
-    if given is not None and _has_nil_fields("EmailSettings", given):
-        raise AppError(400, "api.file.test_connection_email_settings_nil.app_error")
-    ctx.require("test_email", not_restricted=True)
+    body = await _config_body(ctx)
     with st.lock:
         stored = clone(st.config["EmailSettings"])
-    settings = given if given is not None else clone(stored)
-    if not settings.get("SMTPServer"):
+    given = body.get("EmailSettings") if body is not None else stored
+    if _has_nil_fields("EmailSettings", given):
+        raise AppError(400, "api.file.test_connection_email_settings_nil.app_error")
+    ctx.require("test_email", not_restricted=True)
+    assert isinstance(given, dict)
+    if not given.get("SMTPServer"):
         raise AppError(400, "api.admin.test_email.missing_server")
-    if settings.get("SMTPPassword") == FAKE_SETTING:
+    if given.get("SMTPPassword") == FAKE_SETTING:
         same = all(
-            settings.get(k) == stored.get(k) for k in ("SMTPServer", "SMTPPort", "SMTPUsername")
+            given.get(k) == stored.get(k) for k in ("SMTPServer", "SMTPPort", "SMTPUsername")
         )
         if not same:
             raise AppError(400, "api.admin.test_email.reenter_password")
-        settings["SMTPPassword"] = stored.get("SMTPPassword", "")
     # The test message goes to the caller, as on a real server; the local-mode session has no
     # user, so it falls back to the probe's default recipient.
     user = ctx.session.user
     recipient = user.email if user is not None else "admin@example.com"
     failure = await asyncio.to_thread(
-        _probes.test_smtp, settings, timeout=OUTBOUND_TIMEOUT, to=recipient
+        _probes.test_smtp, stored, timeout=OUTBOUND_TIMEOUT, to=recipient
     )
     if failure is not None:
-        raise AppError(
-            failure.status, failure.error_id, message=failure.message, detailed=failure.detail
-        )
+        raise _failure(failure)
     return ctx.ok()
 
 
 async def test_s3(ctx: Ctx) -> Response:
+    """Unlike the email test, the S3 test tries the settings it was given."""
     st = ctx.state
-    given = await _optional_config_section(ctx, "FileSettings")
-    if given is not None and _has_nil_fields("FileSettings", given):
-        raise AppError(400, "api.file.test_connection_s3_settings_nil.app_error")
-    ctx.require("test_s3")
+    body = await _config_body(ctx)
     with st.lock:
         stored = clone(st.config["FileSettings"])
-    settings = given if given is not None else clone(stored)
+    given = body.get("FileSettings") if body is not None else stored
+    if _has_nil_fields("FileSettings", given):
+        raise AppError(400, "api.file.test_connection_s3_settings_nil.app_error")
+    ctx.require("test_s3")
+    if ctx.behaviour.legacy_restricted_errors and ctx.is_restricted():
+        raise AppError(403, "api.restricted_system_admin")
+    assert isinstance(given, dict)
+    settings = clone(given)
     if not settings.get("AmazonS3Bucket"):
         raise AppError(400, "api.admin.test_s3.missing_s3_bucket")
     if settings.get("AmazonS3SecretAccessKey") == FAKE_SETTING:
         settings["AmazonS3SecretAccessKey"] = stored.get("AmazonS3SecretAccessKey", "")
     failure = await asyncio.to_thread(_probes.test_s3, settings, timeout=OUTBOUND_TIMEOUT)
     if failure is not None:
-        raise AppError(
-            failure.status, failure.error_id, message=failure.message, detailed=failure.detail
-        )
+        raise _failure(failure)
     return ctx.ok()
+
+
+_STRING_MAP = go.MapOf(go.STRING)
 
 
 async def test_site_url(ctx: Ctx) -> Response:
     ctx.require("test_site_url", not_restricted=True)
-    raw = await ctx.body()
-    values: dict[str, Any] = {}
+    # model.MapFromJSON: whatever decodes; nothing when the body cannot be read or parsed
     try:
-        decoded = cfgmod.parse_json_body(raw)
-        if isinstance(decoded, dict) and all(isinstance(v, str) for v in decoded.values()):
-            values = decoded
-    except ValueError:
+        values = go.decode_body(await ctx.body(), _STRING_MAP).value or {}
+    except (BodyTooLarge, go.GoSyntaxError):
         values = {}
     site_url = values.get("site_url", "")
     if not site_url:
@@ -168,38 +183,33 @@ async def test_notification(ctx: Ctx) -> Response:
     return ctx.ok()
 
 
-_ACK_TYPES: dict[str, type] = {
-    "id": str,
-    "received_at": int,
-    "platform": str,
-    "type": str,
-    "post_id": str,
-    "is_id_loaded": bool,
-}
+#: model.PushNotificationAck as the handler decodes it (plain, non-pointer fields).
+PUSH_NOTIFICATION_ACK = go.Struct(
+    "PushNotificationAck",
+    {
+        "id": go.STRING,
+        "received_at": go.INT64,
+        "platform": go.STRING,
+        "type": go.STRING,
+        "post_id": go.STRING,
+        "is_id_loaded": go.BOOL,
+    },
+)
 
 
 async def ack_notification(ctx: Ctx) -> Response:
-    raw = await ctx.body()
     parse_error = AppError(400, "api.push_notifications_ack.message.parse.app_error")
     try:
-        ack = cfgmod.parse_json_body(raw)
-    except ValueError:
+        decoded = go.decode_body(await ctx.body(), PUSH_NOTIFICATION_ACK)
+    except BodyTooLarge:
+        raise ctx.too_large(parse_error) from None
+    except go.GoSyntaxError as exc:
+        parse_error.detailed = str(exc)
         raise parse_error from None
-    if ack is None:
-        ack = {}
-    if not isinstance(ack, dict):
+    if not decoded.ok:
+        parse_error.detailed = decoded.error or ""
         raise parse_error
-    fields: dict[str, Any] = {}
-    for key, value in ack.items():
-        name = next((k for k in _ACK_TYPES if k.lower() == key.lower()), None)
-        if name is None or value is None:
-            continue
-        expected = _ACK_TYPES[name]
-        if expected is int and (isinstance(value, bool) or not isinstance(value, int)):
-            raise parse_error
-        if not isinstance(value, expected):
-            raise parse_error
-        fields[name] = value
+    fields: dict[str, Any] = decoded.value or {}
     st = ctx.state
     if not st.setting("EmailSettings", "SendPushNotifications"):
         raise AppError(501, "api.push_notification.disabled.app_error")
@@ -310,16 +320,23 @@ async def get_image(ctx: Ctx) -> Response:
 
 OPERATIONS: list[Op] = [
     Op("TestEmail", "POST", "/api/v4/email/test", test_email),
-    Op("TestNotification", "POST", "/api/v4/notifications/test", test_notification),
+    Op("TestNotification", "POST", "/api/v4/notifications/test", test_notification, since="10.3"),
     Op("TestSiteURL", "POST", "/api/v4/site_url/test", test_site_url, since="5.16"),
-    Op("TestS3Connection", "POST", "/api/v4/file/s3_test", test_s3, since="4.8"),
-    Op("AcknowledgeNotification", "POST", "/api/v4/notifications/ack", ack_notification),
+    Op("TestS3Connection", "POST", "/api/v4/file/s3_test", test_s3, since="4.9"),
+    Op(
+        "AcknowledgeNotification",
+        "POST",
+        "/api/v4/notifications/ack",
+        ack_notification,
+        since="5.12",
+    ),
     Op(
         "GetRedirectLocation",
         "GET",
         "/api/v4/redirect_location",
         get_redirect_location,
         auth="trust",
+        since="5.3",
     ),
-    Op("GetImageByUrl", "GET", "/api/v4/image", get_image, auth="trust"),
+    Op("GetImageByUrl", "GET", "/api/v4/image", get_image, auth="trust", since="4.7"),
 ]

@@ -7,8 +7,8 @@ from typing import Any
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
-from mmconform.stub import _config as cfgmod
-from mmconform.stub._context import Ctx, Op
+from mmconform.stub import _godecode as go
+from mmconform.stub._context import BodyTooLarge, Ctx, Op
 from mmconform.stub._errors import AppError, invalid_param, new_id
 from mmconform.stub._license import (
     DAY_MS,
@@ -22,6 +22,27 @@ from mmconform.stub._license import (
 from mmconform.stub.faults import Fault
 from mmconform.stub.handlers._util import qfirst
 
+#: model.TrialLicenseRequest (``json.Unmarshal`` into a pointer: the whole body must be JSON).
+TRIAL_LICENSE_REQUEST = go.Pointer(
+    go.Struct(
+        "TrialLicenseRequest",
+        {
+            "server_id": go.STRING,
+            "email": go.STRING,
+            "name": go.STRING,
+            "site_url": go.STRING,
+            "site_name": go.STRING,
+            "users": go.INT64,
+            "terms_accepted": go.BOOL,
+            "receive_emails_accepted": go.BOOL,
+            "contact_name": go.STRING,
+            "contact_email": go.STRING,
+            "company_name": go.STRING,
+            "company_country": go.STRING,
+            "company_size": go.STRING,
+        },
+    )
+)
 LEGACY_TRIAL_FIELDS = frozenset({"users", "terms_accepted", "receive_emails_accepted"})
 EXTENDED_TRIAL_FIELDS = frozenset(
     {
@@ -53,25 +74,38 @@ def _check_users(ctx: Ctx, users: int) -> None:
 
 
 # --------------------------------------------------------------------------------------------
+class _FormError(Exception):
+    """The body is not a multipart form the server can parse (Go's ParseMultipartForm error)."""
+
+
+async def _license_form(ctx: Ctx) -> Any:
+    content_type = ctx.request.headers.get("content-type", "")
+    if not content_type.lower().startswith("multipart/form-data"):
+        raise _FormError("request Content-Type isn't multipart/form-data")
+    ctx.request._body = await ctx.body()  # the form parser replays the bounded body
+    try:
+        return await ctx.request.form(max_files=10, max_fields=100)
+    except Exception as exc:  # any parser failure is a malformed form, never a 500
+        raise _FormError(f"multipart: {exc}") from None
+
+
 async def upload_license(ctx: Ctx) -> Response:
     if not ctx.session.local:
         ctx.require("manage_license_information", not_restricted=True)
-    content_type = ctx.request.headers.get("content-type", "")
-    if not content_type.lower().startswith("multipart/form-data"):
-        await ctx.body()  # still bounded: an oversized body is 413 first
-        raise AppError(
-            400,
-            "api.license.parse_license.parse_form.app_error",
-            detailed="request Content-Type isn't multipart/form-data",
-        )
-    body = await ctx.body()
-    ctx.request._body = body  # the form parser replays the bounded body
+    app_errors = ctx.behaviour.license_form_errors_are_app_errors
+    parse_error = AppError(400, "api.license.parse_license.parse_form.app_error")
     try:
-        form = await ctx.request.form(max_files=10, max_fields=100)
-    except Exception as exc:  # any parser failure is a malformed form, never a 500
-        raise AppError(
-            400, "api.license.parse_license.parse_form.app_error", detailed=str(exc)
-        ) from None
+        form = await _license_form(ctx)
+    except BodyTooLarge:
+        if app_errors:
+            raise ctx.too_large(parse_error) from None
+        return ctx.plain_text("http: request body too large", 400)
+    except _FormError as exc:
+        if app_errors:
+            parse_error.detailed = str(exc)
+            raise parse_error from None
+        # older servers answer with Go's http.Error: the parser's message as plain text
+        return ctx.plain_text(str(exc), 400)
     files = [v for v in form.getlist("license") if isinstance(v, UploadFile)]
     if not files:
         raise AppError(400, "api.license.add_license.no_file.app_error")
@@ -159,30 +193,20 @@ async def request_trial_license(ctx: Ctx) -> Response:
         raise _upgrade_needed(403)
     if not st.trial_allowed:
         raise AppError(400, "api.license.request-trial.can-start-trial.not-allowed")
-    raw = await ctx.body()
     bad = AppError(400, "api.license.request-trial.bad-request")
     try:
-        request: Any = cfgmod.parse_json_body(raw)
-    except ValueError:
+        decoded = go.decode_body(await ctx.body(), TRIAL_LICENSE_REQUEST, whole=True)
+    except (BodyTooLarge, go.GoSyntaxError):
         raise bad from None
-    if not isinstance(request, dict):
+    if not decoded.ok or decoded.value is None:
         raise bad
-    keys = set(request)
-    legacy = keys & LEGACY_TRIAL_FIELDS
-    extended = keys & EXTENDED_TRIAL_FIELDS
+    request: dict[str, Any] = decoded.value
+    set_fields = {key for key, value in request.items() if value not in ("", 0, False)}
+    legacy = set_fields & LEGACY_TRIAL_FIELDS
+    extended = set_fields & EXTENDED_TRIAL_FIELDS
     if legacy - {"users"} and extended:
         raise bad
-    users = request.get("users")
-    if isinstance(users, bool) or not isinstance(users, int):
-        raise bad
-    for key in ("terms_accepted", "receive_emails_accepted"):
-        if key in request and not isinstance(request[key], bool):
-            raise bad
-    for key in extended:
-        if key == "company_size":
-            continue
-        if not isinstance(request[key], str):
-            raise bad
+    users = int(request.get("users", 0))
     _check_users(ctx, users)
     lic = make_trial_license(users, now_ms=st.now_ms())
     st.set_license(lic)
@@ -202,7 +226,15 @@ async def get_prev_trial_license(ctx: Ctx) -> Response:
 OPERATIONS: list[Op] = [
     Op("UploadLicenseFile", "POST", "/api/v4/license", upload_license, local=True, file_api=True),
     Op("RemoveLicenseFile", "DELETE", "/api/v4/license", remove_license, local=True),
-    Op("GetClientLicense", "GET", "/api/v4/license/client", get_client_license, auth="none"),
+    Op(
+        "GetClientLicense",
+        "GET",
+        "/api/v4/license/client",
+        get_client_license,
+        auth="none",
+        local=True,
+        local_since="11.5",
+    ),
     Op("GetLicenseLoadMetric", "GET", "/api/v4/license/load_metric", get_load_metric, since="10.8"),
     Op(
         "RequestLicenseRenewalLink",
@@ -210,7 +242,7 @@ OPERATIONS: list[Op] = [
         "/api/v4/license/renewal",
         request_renewal_link,
         since="5.32",
-        until="11.0",
+        until="9.8",
     ),
     Op("RequestTrialLicense", "POST", "/api/v4/trial-license", request_trial_license, since="5.25"),
     Op(
@@ -218,6 +250,6 @@ OPERATIONS: list[Op] = [
         "GET",
         "/api/v4/trial-license/prev",
         get_prev_trial_license,
-        since="5.36",
+        since="5.37",
     ),
 ]

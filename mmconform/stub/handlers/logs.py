@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 from typing import Any
 
 from starlette.responses import Response
 
-from mmconform.stub import _config as cfgmod
-from mmconform.stub._context import Ctx, Op, go_atoi
-from mmconform.stub._errors import AppError, invalid_param
+from mmconform.stub import _godecode as go
+from mmconform.stub._context import BodyTooLarge, Ctx, Op, go_atoi
+from mmconform.stub._errors import AppError, invalid_param, invalid_url_param
 from mmconform.stub.faults import Fault
 from mmconform.stub.handlers._util import qfirst
+from mmconform.stub.variants import Variant
+
+#: What the seed's integer query parameters look like (the strict-audits-paging variant).
+_INTEGER_RE = re.compile(r"^[+-]?[0-9]+$")
 
 PER_PAGE_DEFAULT = 60
 PER_PAGE_MAX = 200
@@ -39,6 +44,11 @@ def parse_per_page(ctx: Ctx, name: str, default: int, maximum: int) -> int:
 # --------------------------------------------------------------------------------------------
 async def get_audits(ctx: Ctx) -> Response:
     ctx.require("read_audits")
+    if ctx.variant(Variant.STRICT_AUDITS_PAGING):
+        for name in ("page", "per_page"):
+            raw = qfirst(ctx, name)
+            if raw is not None and not _INTEGER_RE.match(raw):
+                raise ctx.refused_by(Variant.STRICT_AUDITS_PAGING, invalid_url_param(name))
     if ctx.fault(Fault.AUDITS_500_ON_BAD_PAGING):
         for name in ("page", "per_page"):
             raw = qfirst(ctx, name)
@@ -72,6 +82,9 @@ def log_location_allowed(location: str) -> bool:
 
 async def get_logs(ctx: Ctx) -> Response:
     if not (ctx.fault(Fault.PERMISSIONS_IGNORED_FOR_LOGS) and ctx.session.user is not None):
+        if ctx.behaviour.legacy_restricted_errors and ctx.restrict_on:
+            # checked before the permission, and the local socket is not exempt
+            raise AppError(403, "api.restricted_system_admin")
         ctx.require("get_logs", not_restricted=True)
     st = ctx.state
     if not st.setting("LogSettings", "EnableFile"):
@@ -91,6 +104,17 @@ async def get_logs(ctx: Ctx) -> Response:
     return ctx.json(lines or None)
 
 
+_STRING_MAP = go.MapOf(go.STRING)
+
+
+def _is_log_line(parsed: Any) -> bool:
+    """The seed's PostLog body: a JSON object whose ``level`` and ``message`` are strings
+    (other keys may hold anything)."""
+    if not isinstance(parsed, dict):
+        return False
+    return all(isinstance(parsed.get(key), str) for key in ("level", "message"))
+
+
 async def post_log(ctx: Ctx) -> Response:
     st = ctx.state
     force_debug = False
@@ -99,14 +123,16 @@ async def post_log(ctx: Ctx) -> Response:
             raise AppError(403, "api.context.permissions.app_error")
         if not ctx.has_permission("manage_system"):
             force_debug = True
-    raw = await ctx.body()
-    values: dict[str, str] = {}
+    # Decode errors are only logged: the keys that decoded are kept, a value of another type
+    # becomes "", and an unreadable or unparsable body gives an empty map.
     try:
-        decoded = cfgmod.parse_json_body(raw)
-        if isinstance(decoded, dict) and all(isinstance(v, str) for v in decoded.values()):
-            values = dict(decoded)
-    except ValueError:
-        values = {}
+        parsed = go.parse(await ctx.body())
+    except (BodyTooLarge, go.GoSyntaxError):
+        parsed = None
+    if ctx.variant(Variant.STRICT_POSTLOG) and not _is_log_line(parsed):
+        raise ctx.refused_by(Variant.STRICT_POSTLOG, invalid_param("level"))
+    decoded = go.decode(parsed, _STRING_MAP)
+    values: dict[str, str] = dict(decoded.value or {})
     level = values.get("level", "")
     message = values.get("message", "")
     encoded = message.encode("utf-8", errors="surrogatepass")
@@ -130,7 +156,11 @@ ANALYTICS_NAMES = (
 STUB_TEAM_ID = "stubteam000000000000000000"
 
 
-def _day_rows(ctx: Ctx, values: tuple[int, ...]) -> list[dict[str, Any]]:
+def _day_rows(ctx: Ctx, values: tuple[int, ...], team_id: str) -> list[dict[str, Any]]:
+    """Posts per day; with a team, only that team's posts, so a team without posts (one that
+    does not exist, say) has no rows at all: an empty array, not null."""
+    if team_id and team_id != STUB_TEAM_ID:
+        return []
     now = ctx.state.now()
     return [
         {"name": time.strftime("%Y-%m-%d", time.gmtime(now - i * 86400)), "value": v}
@@ -152,10 +182,11 @@ async def get_analytics_old(ctx: Ctx) -> Response:
         unique = users
         if team_id:
             unique = users if team_id == STUB_TEAM_ID else 0
+        known = team_id in ("", STUB_TEAM_ID)
         rows = [
-            {"name": "channel_open_count", "value": 2},
-            {"name": "channel_private_count", "value": 1},
-            {"name": "post_count", "value": 12},
+            {"name": "channel_open_count", "value": 2 if known else 0},
+            {"name": "channel_private_count", "value": 1 if known else 0},
+            {"name": "post_count", "value": 12 if known else 0},
             {"name": "unique_user_count", "value": unique},
             {"name": "team_count", "value": 1},
             {"name": "total_websocket_connections", "value": st.websocket_connections},
@@ -175,11 +206,11 @@ async def get_analytics_old(ctx: Ctx) -> Response:
             {"name": "session_count", "value": len(st.users)},
         ]
     elif name == "user_counts_with_posts_day":
-        rows = [{"name": "", "value": -1}] if over_limit else _day_rows(ctx, (2, 1, 3))
+        rows = [{"name": "", "value": -1}] if over_limit else _day_rows(ctx, (2, 1, 3), team_id)
     elif name == "post_counts_day":
-        rows = _day_rows(ctx, (5, 4, 3))
+        rows = _day_rows(ctx, (5, 4, 3), team_id)
     else:
-        rows = _day_rows(ctx, (1, 0, 2))
+        rows = _day_rows(ctx, (1, 0, 2), team_id)
     return ctx.json(rows)
 
 

@@ -15,12 +15,14 @@ from typing import Any
 
 from starlette.responses import Response
 
-from mmconform.stub import _config as cfgmod
+from mmconform.stub import _config_access as access
+from mmconform.stub import _godecode as go
 from mmconform.stub import _probes
-from mmconform.stub._context import NO_CACHE, Ctx, Op
+from mmconform.stub._context import NO_CACHE, BodyTooLarge, Ctx, Op
 from mmconform.stub._errors import AppError, invalid_param, invalid_url_param
 from mmconform.stub.faults import Fault
 from mmconform.stub.handlers._util import qget
+from mmconform.stub.variants import Variant
 
 # --------------------------------------------------------------------------------------------
 # ping
@@ -93,7 +95,7 @@ async def get_ping(ctx: Ctx) -> Response:
         "IosLatestVersion": st.setting("ClientRequirements", "IosLatestVersion") or "",
         "IosMinVersion": st.setting("ClientRequirements", "IosMinVersion") or "",
     }
-    if b.ping_new_fields:
+    if b.ping_active_search_backend:
         body["ActiveSearchBackend"] = active_search_backend(ctx)
     feature = st.setting("FeatureFlags", "TestFeature")
     if isinstance(feature, str) and feature != "off":
@@ -111,7 +113,7 @@ async def get_ping(ctx: Ctx) -> Response:
             status = "UNHEALTHY"
         body["database_status"] = db_status
         body["filestore_status"] = file_status
-        if b.ping_new_fields and ctx.has_permission("manage_system"):
+        if b.ping_root_status and ctx.has_permission("manage_system"):
             body["root_status"] = hasattr(os, "geteuid") and os.geteuid() == 0
         headers = {"Status": status, "Database_status": db_status, "Filestore_status": file_status}
     device_id = qget(ctx, "device_id")
@@ -223,6 +225,8 @@ async def get_notices(ctx: Ctx) -> Response:
     client = qget(ctx, "client")
     if client not in NOTICE_CLIENTS:
         raise invalid_param("client", "Invalid client type supplied")
+    if ctx.variant(Variant.STRICT_NOTICES_QUERY) and "clientVersion" not in ctx.query:
+        raise ctx.refused_by(Variant.STRICT_NOTICES_QUERY, invalid_url_param("clientVersion"))
     st = ctx.state
     is_admin = ctx.has_permission("manage_system")
     if is_admin and not st.setting("AnnouncementSettings", "AdminNoticesEnabled"):
@@ -250,20 +254,26 @@ async def get_notices(ctx: Ctx) -> Response:
     return ctx.json(out)
 
 
+_NOTICE_IDS = go.SliceOf(go.STRING)
+
+
 async def mark_notices_viewed(ctx: Ctx) -> Response:
-    raw = await ctx.body()
-    ids: list[str] = []
+    strict = ctx.behaviour.strict_notice_view_parsing
+    parse_error = AppError(400, "api.payload.parse.error")
     try:
-        value = cfgmod.parse_json_body(raw)
-        if value is None:
-            value = []
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ValueError("not a string array")
-        ids = value
-    except ValueError:
-        if ctx.behaviour.strict_notice_view_parsing:
-            raise AppError(400, "api.payload.parse.error") from None
-        ids = []
+        decoded = go.decode_body(await ctx.body(), _NOTICE_IDS)
+    except BodyTooLarge:
+        if strict:
+            raise ctx.too_large(parse_error) from None
+        decoded = go.Decoded(None)
+    except go.GoSyntaxError:
+        if strict:
+            raise parse_error from None
+        decoded = go.Decoded(None)
+    if strict and not decoded.ok:
+        raise parse_error
+    # Newer servers take a null body as no ids; older ones keep whatever decoded.
+    ids: list[str] = decoded.value or []
     st = ctx.state
     now_ms = st.now_ms()
     with st.lock:
@@ -344,7 +354,8 @@ def support_packet_name(company: str, now: float, *, new_style: bool) -> str:
 async def support_packet(ctx: Ctx) -> Response:
     st = ctx.state
     if ctx.behaviour.legacy_restricted_errors:
-        if ctx.is_restricted():
+        # checked first, and the local socket is not exempt
+        if ctx.restrict_on:
             raise AppError(403, "api.restricted_system_admin")
         ctx.require("manage_system")
     else:
@@ -364,7 +375,7 @@ async def support_packet(ctx: Ctx) -> Response:
             "plugin_packets": ctx.query.getlist("plugin_packets"),
         }
         zf.writestr("metadata.yaml", "".join(f"{k}: {json.dumps(v)}\n" for k, v in meta.items()))
-        zf.writestr("sanitized_config.json", json.dumps(cfgmod.sanitize(st.config), indent=2))
+        zf.writestr("sanitized_config.json", json.dumps(access.sanitize(st.config), indent=2))
         zf.writestr(
             "diagnostics.yaml", f"version: {st.server_version}\nbusy: {str(st.is_busy()).lower()}\n"
         )
@@ -415,19 +426,28 @@ async def upgrade_status(ctx: Ctx) -> Response:
     return ctx.json({"percentage": _upgrade_percentage(ctx), "error": None})
 
 
+ALREADY_ENTERPRISE = (
+    "you cannot upgrade your server from TE to E0 because you are already running Mattermost "
+    "Enterprise Edition"
+)
+
+
 async def upgrade_allowed(ctx: Ctx) -> Response:
     ctx.require("manage_system")
     if not ctx.state.upgrade_supported:
         raise AppError(403, "api.upgrade_to_enterprise.system_not_supported.app_error")
+    if ctx.state.edition == "enterprise":
+        # The upgrader's own error text becomes the AppError id (and, untranslated, its message).
+        raise AppError(403, ALREADY_ENTERPRISE, message=ALREADY_ENTERPRISE)
     return ctx.ok()
 
 
 OPERATIONS: list[Op] = [
     Op("GetPing", "GET", "/api/v4/system/ping", get_ping, auth="none", local=True),
-    Op("GetSupportedTimezone", "GET", "/api/v4/system/timezones", get_timezones),
-    Op("GetNotices", "GET", "/api/v4/system/notices/{team_id}", get_notices, since="5.26"),
+    Op("GetSupportedTimezone", "GET", "/api/v4/system/timezones", get_timezones, since="4.9"),
+    Op("GetNotices", "GET", "/api/v4/system/notices/{team_id}", get_notices, since="5.28"),
     Op(
-        "MarkNoticesViewed", "PUT", "/api/v4/system/notices/view", mark_notices_viewed, since="5.26"
+        "MarkNoticesViewed", "PUT", "/api/v4/system/notices/view", mark_notices_viewed, since="5.28"
     ),
     Op("DatabaseRecycle", "POST", "/api/v4/database/recycle", database_recycle),
     Op("InvalidateCaches", "POST", "/api/v4/caches/invalidate", invalidate_caches),
@@ -448,7 +468,7 @@ OPERATIONS: list[Op] = [
         "/api/v4/system/support_packet",
         support_packet,
         local=True,
-        since="5.32",
+        since="5.33",
     ),
     Op(
         "UpgradeToEnterprise",
@@ -469,6 +489,6 @@ OPERATIONS: list[Op] = [
         "GET",
         "/api/v4/upgrade_to_enterprise/allowed",
         upgrade_allowed,
-        since="5.27",
+        since="11.0",
     ),
 ]
