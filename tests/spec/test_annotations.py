@@ -9,7 +9,7 @@ import pytest
 from mmconform.contract import Contract, Version, load_contract
 from tests.spec._helpers import OPENAPI, iter_operations, load_yaml
 
-# Written out here rather than imported, so a change to the vocabulary in contract.py must be
+# Written out here rather than imported, so a change to the vocabulary in mmconform.contract must be
 # made twice (and documented in spec/README.md).
 AUTH = {"none", "session", "local-only"}
 LICENSE = {"none", "required"}

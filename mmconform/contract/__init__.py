@@ -1,0 +1,78 @@
+"""The contract: the only code that reads ``spec/``, and the one model of an operation.
+
+``spec/openapi.yaml`` describes what a correct Mattermost server answers for the 39 system
+operations, with ``x-mm-*`` annotations on every operation; ``spec/errata.yaml`` lists where the
+seed description and real servers disagree and what the suite does about it. Both formats are
+documented in ``spec/README.md``. This package loads and checks them, then answers questions::
+
+    from mmconform.contract import load_contract
+    contract = load_contract()
+    contract.operation("GetPing").auth            # 'none'
+    contract.roles_granted("GetAudits")           # frozenset({'system_admin', ...})
+    contract.response_schema("GetServerBusyExpires", 200)
+
+Spec directory lookup: ``MMCONFORM_SPEC_DIR``, else ``<repo>/spec`` next to the package, else
+``mmconform/_spec`` (wheel installs). Malformed input raises :class:`ContractError` naming the
+file, the operation (or erratum) and the field.
+
+Modules: ``_vocabulary`` (the closed lists), ``_model`` (the data), ``_load`` (reading and
+checking the files), ``_contract`` (the queries).
+"""
+
+from mmconform._version import Version
+from mmconform.contract._contract import Contract, load_contract, reset_contract_cache
+from mmconform.contract._load import default_spec_dir
+from mmconform.contract._model import (
+    ConfigGate,
+    ContractEffects,
+    Erratum,
+    Expectation,
+    Operation,
+    VersionRule,
+)
+from mmconform.contract._vocabulary import (
+    ANONYMOUS,
+    API_PREFIX,
+    AUTH_VALUES,
+    BUILTIN_ROLES,
+    CHECK_NAMES,
+    DECISIONS,
+    ERRATA_TOPICS,
+    GLOBAL_STATE_VALUES,
+    GROUP_TOKENS,
+    LICENSE_VALUES,
+    LOCAL,
+    OPERATION_ANNOTATIONS,
+    PERMISSIONS,
+    ROLES,
+    ContractError,
+)
+
+__all__ = [
+    "ANONYMOUS",
+    "API_PREFIX",
+    "AUTH_VALUES",
+    "BUILTIN_ROLES",
+    "CHECK_NAMES",
+    "DECISIONS",
+    "ERRATA_TOPICS",
+    "GLOBAL_STATE_VALUES",
+    "GROUP_TOKENS",
+    "LICENSE_VALUES",
+    "LOCAL",
+    "OPERATION_ANNOTATIONS",
+    "PERMISSIONS",
+    "ROLES",
+    "ConfigGate",
+    "Contract",
+    "ContractEffects",
+    "ContractError",
+    "Erratum",
+    "Expectation",
+    "Operation",
+    "Version",
+    "VersionRule",
+    "default_spec_dir",
+    "load_contract",
+    "reset_contract_cache",
+]

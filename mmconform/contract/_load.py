@@ -1,0 +1,420 @@
+"""Reading ``spec/openapi.yaml`` and ``spec/errata.yaml`` into the model, checking every
+annotation on the way: a malformed file raises :class:`ContractError` naming the file, the
+operation (or erratum) and the field."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+
+from mmconform._version import Version
+from mmconform.contract._model import (
+    ConfigGate,
+    ContractEffects,
+    Erratum,
+    Expectation,
+    Operation,
+    VersionRule,
+)
+from mmconform.contract._vocabulary import (
+    _ENV_VAR,
+    _ERRATA_FILE,
+    _OPENAPI_FILE,
+    _STATUS_RE,
+    ALL_OPERATIONS,
+    ANONYMOUS,
+    AUTH_VALUES,
+    BUILTIN_ROLES,
+    CHECK_NAMES,
+    DECISIONS,
+    ERRATA_TOPICS,
+    GLOBAL_STATE_VALUES,
+    HTTP_METHODS,
+    LICENSE_VALUES,
+    OPERATION_ANNOTATIONS,
+    PERMISSIONS,
+    ContractError,
+)
+
+
+def default_spec_dir() -> Path:
+    """``$MMCONFORM_SPEC_DIR``, else ``<repo>/spec``, else ``mmconform/_spec``."""
+    env = os.environ.get(_ENV_VAR)
+    if env:
+        return Path(env)
+    package = Path(__file__).resolve().parents[1]  # mmconform/
+    repo_spec = package.parent / "spec"
+    if (repo_spec / _OPENAPI_FILE).is_file():
+        return repo_spec
+    return package / "_spec"
+
+
+def _load_yaml(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ContractError(f"{path}: cannot read: {exc}") from exc
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        return yaml.load(text, Loader=loader)
+    except yaml.YAMLError as exc:
+        raise ContractError(f"{path}: invalid YAML: {exc}") from exc
+
+
+def _parse_version(value: Any, where: str) -> Version | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ContractError(
+            f"{where}: expected a version string like '5.20.0' or null, got {value!r}"
+        )
+    try:
+        return Version.parse(value)
+    except ValueError as exc:
+        raise ContractError(f"{where}: {exc}") from exc
+
+
+def _status_key(status: int | str) -> str:
+    return str(status).upper()
+
+
+def _effects(raw: Any, where: str) -> ContractEffects:
+    if raw is None:
+        return ContractEffects()
+    if not isinstance(raw, Mapping):
+        raise ContractError(f"{where}: expected a mapping with skip_checks/extra_status")
+    unknown = set(raw) - {"skip_checks", "extra_status"}
+    if unknown:
+        raise ContractError(f"{where}: unknown keys {sorted(unknown)}")
+    skip = raw.get("skip_checks", []) or []
+    extra = raw.get("extra_status", []) or []
+    if not isinstance(skip, list) or not all(isinstance(c, str) for c in skip):
+        raise ContractError(f"{where}.skip_checks: expected a list of check names")
+    bad = sorted(set(skip) - CHECK_NAMES)
+    if bad:
+        raise ContractError(
+            f"{where}.skip_checks: unknown check names {bad} (known: {sorted(CHECK_NAMES)})"
+        )
+    if not isinstance(extra, list):
+        raise ContractError(f"{where}.extra_status: expected a list of status codes")
+    statuses = [_status_key(code) for code in extra]
+    for code in statuses:
+        if not _STATUS_RE.match(code):
+            raise ContractError(f"{where}.extra_status: not a status code: {code!r}")
+    return ContractEffects(frozenset(skip), frozenset(statuses))
+
+
+def _expectation(raw: Any, where: str, *, nested: bool) -> Expectation:
+    if not isinstance(raw, dict) or not isinstance(raw.get("status"), int):
+        raise ContractError(f"{where}: needs an integer 'status'")
+    allowed = {"status", "error_id", "note"} | (set() if nested else {"also"})
+    extra = set(raw) - allowed
+    if extra:
+        raise ContractError(f"{where}: unknown key(s) {sorted(extra)}")
+    also_raw = raw.get("also", []) or []
+    if not isinstance(also_raw, list):
+        raise ContractError(f"{where}.also: expected a list of {{status, error_id?, note?}}")
+    also = tuple(
+        _expectation(option, f"{where}.also[{index}]", nested=True)
+        for index, option in enumerate(also_raw)
+    )
+    return Expectation(raw["status"], raw.get("error_id"), raw.get("note"), also)
+
+
+@dataclass(frozen=True)
+class LoadedSpec:
+    """What the spec files say, checked."""
+
+    spec_dir: Path
+    openapi_path: Path
+    errata_path: Path
+    document: dict[str, Any]
+    roles: Mapping[str, frozenset[str]]
+    operations: tuple[Operation, ...]
+    raw_operations: Mapping[str, dict[str, Any]]
+    errata: tuple[Erratum, ...]
+
+
+def load_spec(spec_dir: Path) -> LoadedSpec:
+    """Read and check the spec directory."""
+    return _Parser(Path(spec_dir)).load()
+
+
+class _Parser:
+    """Parses one spec directory; each method checks one part and names it in its errors."""
+
+    def __init__(self, spec_dir: Path) -> None:
+        self.spec_dir = spec_dir
+        self._openapi_path = spec_dir / _OPENAPI_FILE
+        self._errata_path = spec_dir / _ERRATA_FILE
+        self._raw_ops: dict[str, dict[str, Any]] = {}
+        self._by_id: dict[str, Operation] = {}
+
+    def load(self) -> LoadedSpec:
+        raw = _load_yaml(self._openapi_path)
+        if not isinstance(raw, dict) or not isinstance(raw.get("paths"), dict):
+            raise ContractError(f"{self._openapi_path}: not an OpenAPI document with 'paths'")
+        roles = self._parse_roles(raw.get("x-mm-roles"))
+        ops: list[Operation] = []
+        for path, item in raw["paths"].items():
+            if not isinstance(item, dict):
+                raise ContractError(f"{self._openapi_path}: path {path}: not a mapping")
+            for method in HTTP_METHODS:
+                if method in item:
+                    ops.append(self._parse_operation(path, method, item))
+        for operation in ops:
+            if operation.operation_id in self._by_id:
+                raise ContractError(
+                    f"{self._openapi_path}: operationId {operation.operation_id} is used twice"
+                )
+            self._by_id[operation.operation_id] = operation
+        return LoadedSpec(
+            spec_dir=self.spec_dir,
+            openapi_path=self._openapi_path,
+            errata_path=self._errata_path,
+            document=raw,
+            roles=roles,
+            operations=tuple(ops),
+            raw_operations=MappingProxyType(self._raw_ops),
+            errata=self._parse_errata(),
+        )
+
+    def _fail(self, where: str, message: str) -> ContractError:
+        return ContractError(f"{self._openapi_path}: {where}: {message}")
+
+    def _parse_roles(self, raw: Any) -> Mapping[str, frozenset[str]]:
+        if not isinstance(raw, dict):
+            raise self._fail("x-mm-roles", "missing or not a mapping of role -> permissions")
+        missing = [role for role in BUILTIN_ROLES if role not in raw]
+        if missing:
+            raise self._fail("x-mm-roles", f"missing built-in roles {missing}")
+        roles: dict[str, frozenset[str]] = {}
+        for role, perms in raw.items():
+            if role not in BUILTIN_ROLES:
+                raise self._fail("x-mm-roles", f"unknown role {role!r}")
+            if not isinstance(perms, list):
+                raise self._fail(f"x-mm-roles.{role}", "expected a list of permission ids")
+            bad = sorted(set(map(str, perms)) - PERMISSIONS)
+            if bad:
+                raise self._fail(f"x-mm-roles.{role}", f"unknown permission ids {bad}")
+            roles[role] = frozenset(perms)
+        return MappingProxyType(roles)
+
+    def _parse_operation(self, path: str, method: str, item: dict[str, Any]) -> Operation:
+        raw = item[method]
+        if not isinstance(raw, dict):
+            raise self._fail(f"{method.upper()} {path}", "operation is not a mapping")
+        op_id = raw.get("operationId")
+        if not isinstance(op_id, str) or not op_id:
+            raise self._fail(f"{method.upper()} {path}", "operationId missing")
+        where = f"operation {op_id}"
+        missing = [name for name in OPERATION_ANNOTATIONS if name not in raw]
+        if missing:
+            raise self._fail(where, f"missing annotation(s) {missing}")
+
+        def choice(name: str, allowed: frozenset[str]) -> str:
+            value = raw[name]
+            if value not in allowed:
+                raise self._fail(
+                    f"{where}: {name}",
+                    f"unknown value {value!r} (expected one of {sorted(allowed)})",
+                )
+            return str(value)
+
+        def flag(name: str) -> bool:
+            value = raw[name]
+            if not isinstance(value, bool):
+                raise self._fail(f"{where}: {name}", f"expected true or false, got {value!r}")
+            return value
+
+        def names(name: str, allowed: frozenset[str]) -> tuple[str, ...]:
+            value = raw[name]
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise self._fail(f"{where}: {name}", f"expected a list of strings, got {value!r}")
+            bad = sorted(set(value) - allowed)
+            if bad:
+                raise self._fail(
+                    f"{where}: {name}", f"unknown value(s) {bad} (expected from {sorted(allowed)})"
+                )
+            return tuple(value)
+
+        auth = choice("x-mm-auth", AUTH_VALUES)
+        permissions = names("x-mm-permissions", PERMISSIONS)
+        if auth == "local-only" and permissions:
+            raise self._fail(f"{where}: x-mm-permissions", "local-only operations check none")
+        if auth == "local-only" and raw["x-mm-local-mode"] is not True:
+            raise self._fail(f"{where}: x-mm-local-mode", "must be true for local-only operations")
+        min_version = _parse_version(
+            raw["x-mm-min-version"], f"{self._openapi_path}: {where}: x-mm-min-version"
+        )
+        removed_in = _parse_version(
+            raw["x-mm-removed-in"], f"{self._openapi_path}: {where}: x-mm-removed-in"
+        )
+        if min_version and removed_in and removed_in <= min_version:
+            raise self._fail(f"{where}: x-mm-removed-in", "not after x-mm-min-version")
+        gates = self._parse_gates(raw["x-mm-config-gates"], where)
+        params: dict[str, Version] = {}
+        param_names: list[str] = []
+        for index, param in enumerate(raw.get("parameters", []) or []):
+            pwhere = f"{where}: parameters[{index}]"
+            if not isinstance(param, dict) or "name" not in param:
+                raise self._fail(pwhere, "expected an inline parameter with a name")
+            pwhere = f"{where}: parameter {param['name']}"
+            if "x-mm-min-version" not in param:
+                raise self._fail(pwhere, "missing annotation x-mm-min-version")
+            pversion = _parse_version(
+                param["x-mm-min-version"], f"{self._openapi_path}: {pwhere}: x-mm-min-version"
+            )
+            param_names.append(str(param["name"]))
+            if pversion is not None:
+                params[str(param["name"])] = pversion
+        self._raw_ops[op_id] = raw
+        return Operation(
+            operation_id=op_id,
+            method=method.upper(),
+            path=path,
+            auth=auth,
+            permissions=permissions,
+            restrict_system_admin=flag("x-mm-restrict-system-admin"),
+            min_version=min_version,
+            removed_in=removed_in,
+            license=choice("x-mm-license", LICENSE_VALUES),
+            destructive=flag("x-mm-destructive"),
+            global_state=names("x-mm-global-state", GLOBAL_STATE_VALUES),
+            config_gates=gates,
+            deprecated=bool(raw.get("deprecated", False)),
+            parameters=tuple(param_names),
+            local_mode=flag("x-mm-local-mode"),
+            parameter_min_versions=MappingProxyType(params),
+        )
+
+    def _parse_gates(self, raw: Any, where: str) -> tuple[ConfigGate, ...]:
+        name = f"{where}: x-mm-config-gates"
+        if not isinstance(raw, list):
+            raise self._fail(name, f"expected a list, got {raw!r}")
+        gates = []
+        keys = {"setting", "value", "default", "denies", "status"}
+        allowed_roles = frozenset(BUILTIN_ROLES) | {ANONYMOUS}
+        for index, gate in enumerate(raw):
+            gwhere = f"{name}[{index}]"
+            if not isinstance(gate, dict) or set(gate) != keys:
+                raise self._fail(gwhere, f"expected exactly the keys {sorted(keys)}")
+            denies = gate["denies"]
+            if not isinstance(denies, list) or not set(denies) <= allowed_roles:
+                raise self._fail(gwhere, f"denies: expected roles from {sorted(allowed_roles)}")
+            if not isinstance(gate["status"], int) or not isinstance(gate["setting"], str):
+                raise self._fail(gwhere, "setting must be a string and status an int")
+            gates.append(
+                ConfigGate(
+                    gate["setting"], gate["value"], gate["default"], tuple(denies), gate["status"]
+                )
+            )
+        return tuple(gates)
+
+    def _parse_errata(self) -> tuple[Erratum, ...]:
+        path = self._errata_path
+        if not path.is_file():
+            return ()
+        raw = _load_yaml(path)
+        entries = raw.get("errata") if isinstance(raw, dict) else raw
+        if not isinstance(entries, list):
+            raise ContractError(f"{path}: expected a list of errata (or a mapping 'errata:')")
+        seen: set[str] = set()
+        out = []
+        required = ("id", "operations", "topic", "seed", "server", "decision", "why")
+        optional = ("contract", "versions")
+        for index, entry in enumerate(entries):
+            where = f"{path}: errata[{index}]"
+            if not isinstance(entry, dict):
+                raise ContractError(f"{where}: not a mapping")
+            if isinstance(entry.get("id"), str):
+                where = f"{path}: erratum {entry['id']}"
+            for key in required:
+                if key not in entry:
+                    raise ContractError(f"{where}: missing field {key!r}")
+            unknown = set(entry) - set(required) - set(optional)
+            if unknown:
+                raise ContractError(f"{where}: unknown field(s) {sorted(unknown)}")
+            for key in ("id", "topic", "seed", "server", "decision", "why"):
+                if not isinstance(entry[key], str) or not entry[key].strip():
+                    raise ContractError(f"{where}: field {key!r} must be a non-empty string")
+            if entry["id"] in seen:
+                raise ContractError(f"{where}: duplicate id")
+            seen.add(entry["id"])
+            if entry["decision"] not in DECISIONS:
+                raise ContractError(
+                    f"{where}: field 'decision': unknown value {entry['decision']!r} "
+                    f"(expected one of {sorted(DECISIONS)})"
+                )
+            if entry["topic"] not in ERRATA_TOPICS:
+                raise ContractError(
+                    f"{where}: field 'topic': unknown value {entry['topic']!r} "
+                    f"(expected one of {sorted(ERRATA_TOPICS)})"
+                )
+            ops = entry["operations"]
+            if not isinstance(ops, list) or not ops:
+                raise ContractError(f"{where}: field 'operations' must be a non-empty list")
+            for op_id in ops:
+                if op_id != ALL_OPERATIONS and op_id not in self._by_id:
+                    raise ContractError(
+                        f"{where}: field 'operations': unknown operationId {op_id!r}"
+                    )
+            versions = self._parse_rules(entry.get("versions"), where)
+            if entry["decision"] == "version-dependent" and not versions:
+                raise ContractError(f"{where}: version-dependent entries need 'versions' rules")
+            out.append(
+                Erratum(
+                    id=entry["id"],
+                    operations=tuple(ops),
+                    topic=entry["topic"],
+                    seed=entry["seed"].strip(),
+                    server=entry["server"].strip(),
+                    decision=entry["decision"],
+                    why=entry["why"].strip(),
+                    contract=_effects(entry.get("contract"), f"{where}: contract"),
+                    versions=versions,
+                )
+            )
+        return tuple(out)
+
+    @staticmethod
+    def _parse_rules(raw: Any, where: str) -> tuple[VersionRule, ...]:
+        if raw is None:
+            return ()
+        if not isinstance(raw, list):
+            raise ContractError(f"{where}: field 'versions' must be a list of rules")
+        rules = []
+        for index, rule in enumerate(raw):
+            rwhere = f"{where}: versions[{index}]"
+            if not isinstance(rule, dict):
+                raise ContractError(f"{rwhere}: not a mapping")
+            unknown = set(rule) - {"from", "below", "expect", "contract"}
+            if unknown:
+                raise ContractError(f"{rwhere}: unknown key(s) {sorted(unknown)}")
+            if "from" not in rule and "below" not in rule:
+                raise ContractError(f"{rwhere}: needs 'from' and/or 'below'")
+            lower = _parse_version(rule.get("from"), f"{rwhere}.from")
+            upper = _parse_version(rule.get("below"), f"{rwhere}.below")
+            if lower and upper and upper <= lower:
+                raise ContractError(f"{rwhere}: 'below' must be after 'from'")
+            expect_raw = rule.get("expect", {}) or {}
+            if not isinstance(expect_raw, dict):
+                raise ContractError(f"{rwhere}.expect: expected a mapping case -> expectation")
+            expect: dict[str, Expectation] = {}
+            for case, exp in expect_raw.items():
+                expect[str(case)] = _expectation(exp, f"{rwhere}.expect.{case}", nested=False)
+            rules.append(
+                VersionRule(
+                    lower,
+                    upper,
+                    MappingProxyType(expect),
+                    _effects(rule.get("contract"), f"{rwhere}.contract"),
+                )
+            )
+        return tuple(rules)
