@@ -16,7 +16,8 @@ Spec directory lookup: ``MMCONFORM_SPEC_DIR``, else ``<repo>/spec`` next to the 
 file, the operation (or erratum) and the field.
 
 Modules: ``_vocabulary`` (the closed lists), ``_model`` (the data), ``_load`` (reading and
-checking the files), ``_contract`` (the queries).
+checking the files), ``_requirements`` (the requirements catalogue), ``_contract`` (the
+queries).
 """
 
 from mmconform._version import Version
@@ -29,6 +30,12 @@ from mmconform.contract._model import (
     Expectation,
     Operation,
     VersionRule,
+)
+from mmconform.contract._requirements import (
+    EDITIONS,
+    FEATURES,
+    Requirement,
+    render_requirements,
 )
 from mmconform.contract._vocabulary import (
     ANONYMOUS,
@@ -55,7 +62,9 @@ __all__ = [
     "BUILTIN_ROLES",
     "CHECK_NAMES",
     "DECISIONS",
+    "EDITIONS",
     "ERRATA_TOPICS",
+    "FEATURES",
     "GLOBAL_STATE_VALUES",
     "GROUP_TOKENS",
     "LICENSE_VALUES",
@@ -70,9 +79,11 @@ __all__ = [
     "Erratum",
     "Expectation",
     "Operation",
+    "Requirement",
     "Version",
     "VersionRule",
     "default_spec_dir",
     "load_contract",
+    "render_requirements",
     "reset_contract_cache",
 ]

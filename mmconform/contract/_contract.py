@@ -12,6 +12,7 @@ from mmconform._components import connected_groups
 from mmconform._version import Version
 from mmconform.contract._load import _status_key, default_spec_dir, load_spec
 from mmconform.contract._model import ContractEffects, Erratum, Operation
+from mmconform.contract._requirements import Requirement
 from mmconform.contract._vocabulary import _OPENAPI_ONLY_KEYWORDS, ANONYMOUS, ContractError
 
 
@@ -30,6 +31,7 @@ class Contract:
         self._by_id = {operation.operation_id: operation for operation in spec.operations}
         self._by_route = {(o.method, o.path): o for o in spec.operations}
         self._errata = spec.errata
+        self._requirements = {req.id: req for req in spec.requirements}
 
     # ----------------------------------------------------------------- queries
 
@@ -45,6 +47,19 @@ class Contract:
     @property
     def errata(self) -> tuple[Erratum, ...]:
         return self._errata
+
+    @property
+    def requirements(self) -> tuple[Requirement, ...]:
+        """The requirements catalogue (``spec/requirements.yaml``), in file order."""
+        return tuple(self._requirements.values())
+
+    def requirement(self, requirement_id: str) -> Requirement:
+        try:
+            return self._requirements[requirement_id]
+        except KeyError:
+            raise KeyError(
+                f"no requirement {requirement_id!r} in {self.spec_dir / 'requirements.yaml'}"
+            ) from None
 
     @property
     def roles(self) -> Mapping[str, frozenset[str]]:

@@ -22,6 +22,11 @@ from mmconform.contract._model import (
     Operation,
     VersionRule,
 )
+from mmconform.contract._requirements import (
+    REQUIREMENTS_FILE,
+    Requirement,
+    parse_requirements,
+)
 from mmconform.contract._vocabulary import (
     _ENV_VAR,
     _ERRATA_FILE,
@@ -139,6 +144,7 @@ class LoadedSpec:
     operations: tuple[Operation, ...]
     raw_operations: Mapping[str, dict[str, Any]]
     errata: tuple[Erratum, ...]
+    requirements: tuple[Requirement, ...]
 
 
 def load_spec(spec_dir: Path) -> LoadedSpec:
@@ -183,7 +189,14 @@ class _Parser:
             operations=tuple(ops),
             raw_operations=MappingProxyType(self._raw_ops),
             errata=self._parse_errata(),
+            requirements=self._parse_requirements(),
         )
+
+    def _parse_requirements(self) -> tuple[Requirement, ...]:
+        path = self.spec_dir / REQUIREMENTS_FILE
+        if not path.is_file():
+            return ()
+        return parse_requirements(_load_yaml(path), path, self._by_id)
 
     def _fail(self, where: str, message: str) -> ContractError:
         return ContractError(f"{self._openapi_path}: {where}: {message}")

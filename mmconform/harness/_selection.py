@@ -20,7 +20,7 @@ import pytest
 
 from mmconform._components import connected_groups
 from mmconform._version import Version
-from mmconform.contract import ROLES, Contract, Operation
+from mmconform.contract import ROLES, Contract, Operation, Requirement
 from mmconform.harness._results import describe_item
 
 __all__ = [
@@ -52,6 +52,8 @@ class TargetFacts:
     server_version: Version | None
     allow_destructive: bool
     roles: tuple[str, ...]
+    #: "enterprise" or "team" (None: unknown)
+    edition: str | None = None
     #: operationIds given with --operation (empty: all)
     selected_operations: tuple[str, ...] = ()
 
@@ -99,10 +101,32 @@ def item_operations(item: pytest.Item, contract: Contract) -> list[Operation]:
     return operations
 
 
+def item_requirements(item: pytest.Item, contract: Contract) -> list[Requirement]:
+    """The requirements ``item`` proves (UsageError for an id the catalogue lacks)."""
+    found = []
+    for mark in item.iter_markers("mm_requirement"):
+        for req_id in mark.args:
+            try:
+                found.append(contract.requirement(str(req_id)))
+            except KeyError:
+                raise pytest.UsageError(
+                    f"{item.nodeid}: mm_requirement names {req_id!r}, which is not a requirement "
+                    "of spec/requirements.yaml"
+                ) from None
+    return found
+
+
 def exclusion_reason(
-    item: pytest.Item, operations: Sequence[Operation], facts: TargetFacts
+    item: pytest.Item,
+    operations: Sequence[Operation],
+    facts: TargetFacts,
+    requirements: Sequence[Requirement] = (),
 ) -> str | None:
     """Why ``item`` must not run against this target, or None."""
+    for requirement in requirements:
+        reason = requirement.applies_to(facts.server_version, facts.edition)
+        if reason is not None:
+            return reason
     for operation in operations:
         reason = operation.unavailability(facts.server_version)
         if reason is not None:
@@ -162,7 +186,9 @@ def select(
         if not _selected(operations[item], facts):
             selection.not_selected.append(item)
             continue
-        reason = exclusion_reason(item, operations[item], facts)
+        reason = exclusion_reason(
+            item, operations[item], facts, item_requirements(item, contract)
+        )
         if reason is not None:
             selection.deselected[item] = reason
             continue

@@ -445,6 +445,7 @@ class ConformanceSession:
             allow_destructive=self.allow_destructive,
             roles=target.roles,
             selected_operations=self.options.selected_operations,
+            edition=self.server_facts.edition,
         )
         selection = select(conformance, self.contract, facts, self._category_of)
         for item, reason in selection.deselected.items():

@@ -30,6 +30,7 @@ schema = RUN.schema.include(operation_id=list(SELECTED)) if SELECTED else RUN.sc
 
 @schema.parametrize()  # type: ignore[untyped-decorator]
 @settings(RUN.settings)
+@pytest.mark.mm_requirement("contract.answers-documented")
 def test_operation(case: Any) -> None:
     """Each operation answers generated requests as the contract says (all checks, as the
     most privileged role given; negative-auth cases are sent without credentials)."""
@@ -40,6 +41,7 @@ def test_operation(case: Any) -> None:
 
 
 @pytest.mark.mm_operation("GetSupportedTimezone")
+@pytest.mark.mm_requirement("auth.token-accepted")
 def test_authenticated_calls_succeed(
     client_for: Callable[..., httpx.Client], privileged_role: str
 ) -> None:
@@ -64,6 +66,7 @@ TEAM_ID = "abcdefghijklmnopqrstuvwxyz"
         if op.auth == "session"
     ],
 )
+@pytest.mark.mm_requirement("auth.session-required")
 def test_session_required(operation_id: str, anonymous_client: httpx.Client) -> None:
     """Without credentials every session operation answers 401 with an AppError body."""
     op = CONTRACT.operation(operation_id)
@@ -91,6 +94,7 @@ def _family_param(family: tuple[str, ...]) -> Any:
 
 
 @pytest.mark.parametrize("family", [_family_param(f) for f in RUN.link_families])
+@pytest.mark.mm_requirement("contract.linked-sequences")
 def test_stateful_links(family: tuple[str, ...]) -> None:
     """Sequences that follow the spec's OpenAPI links, one family of linked operations at a time
     (server busy set->get->clear, config get->patch->get, license upload->client license->remove,
@@ -157,6 +161,7 @@ def _paths() -> dict[str, list[str]]:
     "path",
     [pytest.param(path, marks=pytest.mark.mm_operation(*ops)) for path, ops in _paths().items()],
 )
+@pytest.mark.mm_requirement("routing.undeclared-methods-refused")
 def test_undeclared_methods_refused(
     path: str, client_for: Callable[..., httpx.Client], privileged_role: str
 ) -> None:

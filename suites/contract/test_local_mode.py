@@ -21,6 +21,8 @@ LOCAL_ONLY = [op for op in load_contract().operations if op.auth == "local-only"
         for op in LOCAL_ONLY
     ],
 )
+@pytest.mark.mm_requirement("local.local-only-operations", "contract.answers-documented")
+@pytest.mark.mm_feature("local_mode")
 def test_local_only_operation_answers_per_contract(
     operation_id: str,
     client_for: Callable[..., httpx.Client],
