@@ -22,7 +22,7 @@ CELLS = [
 ]
 
 @pytest.mark.parametrize("operation, role, expected, statuses, observed", CELLS)
-@pytest.mark.mm_requirement("permissions.matrix")
+@pytest.mark.mm_requirement("auth.session-required")
 def test_cell(request, operation, role, expected, statuses, observed):
     record_cell(request.node, Cell(operation, role, expected, statuses, observed))
     assert observed in statuses
@@ -56,4 +56,4 @@ def test_cells_and_their_verdicts_are_written(project: Path, workers: list[str])
     )
     junit = (project / "reports" / "junit.xml").read_text(encoding="utf-8")
     assert 'name="mm_category" value="permissions"' in junit
-    assert 'name="mm_requirements" value="permissions.matrix"' in junit
+    assert 'name="mm_requirements" value="auth.session-required"' in junit
