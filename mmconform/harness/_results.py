@@ -43,6 +43,7 @@ def describe_item(
     roles = [str(role) for mark in item.iter_markers("mm_role") for role in mark.args]
     requirements = [str(r) for mark in item.iter_markers("mm_requirement") for r in mark.args]
     item.user_properties.append((CATEGORY, category))
+    _label_for_allure(item, category, operations, roles, requirements)
     for key, values in (
         (OPERATIONS, operations),
         (ROLES, roles),
@@ -51,6 +52,31 @@ def describe_item(
     ):
         if values:
             item.user_properties.append((key, ",".join(dict.fromkeys(values))))
+
+
+#: Allure's severity per suite: who may call what is a security matter.
+_SEVERITY = {"permissions": "critical", "contract": "normal", "scenarios": "normal"}
+
+
+def _label_for_allure(
+    item: pytest.Item,
+    category: str,
+    operations: Sequence[str],
+    roles: Sequence[str],
+    requirements: Sequence[str],
+) -> None:
+    """Allure groups results by feature (the suite) and story (the operation); roles and
+    requirements become tags. Only when the Allure plugin is there to read the marks."""
+    if not item.config.pluginmanager.hasplugin("allure_pytest"):
+        return
+    label = pytest.mark.allure_label
+    item.add_marker(label(category, label_type="feature"))
+    for operation in dict.fromkeys(operations):
+        item.add_marker(label(operation, label_type="story"))
+    item.add_marker(label(_SEVERITY.get(category, "normal"), label_type="severity"))
+    tags = [*dict.fromkeys(roles), *dict.fromkeys(requirements)]
+    if tags:
+        item.add_marker(label(*tags, label_type="tag"))
 
 
 def record_cell(node: pytest.Item, cell: Cell) -> None:
