@@ -23,16 +23,12 @@ import pytest
 from mmconform.harness import _profiles
 from mmconform.harness._clients import DEFAULT_TIMEOUT, Transport
 from mmconform.harness._health import DEFAULT_BUDGET, DEFAULT_THRESHOLD
+from mmconform.harness._outcomes import OutcomeWriter
 from mmconform.harness._pytest_compat import repair_rootdir
 from mmconform.harness._reporting import ReportWriter
+from mmconform.harness._run import RunOptions, conformance_requested, is_xdist_worker
 from mmconform.harness._selection import MARKERS
-from mmconform.harness._session import (
-    SESSION_KEY,
-    ConformanceSession,
-    RunOptions,
-    conformance_requested,
-    is_xdist_worker,
-)
+from mmconform.harness._session import SESSION_KEY, ConformanceSession
 
 __all__ = ["PLUGIN_NAME"]
 
@@ -205,6 +201,7 @@ def pytest_configure(config: pytest.Config) -> None:
     session = ConformanceSession(config, options)
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, PLUGIN_NAME)
+    config.pluginmanager.register(OutcomeWriter(session), f"{PLUGIN_NAME}-outcomes")
     config.pluginmanager.register(ReportWriter(session), f"{PLUGIN_NAME}-reports")
 
 

@@ -16,6 +16,7 @@ from mmconform.harness._profiles import hypothesis_settings
 from mmconform.harness._redaction import Secret, redact
 from mmconform.harness._responses import ContractViolation, ResponseChecker, ResponseRecorder
 from mmconform.harness._results import record_cell
+from mmconform.harness._run import SUITES_DECLARATION
 from mmconform.harness._schemathesis import CaseRunner, ContractRun
 from mmconform.harness._selection import (
     CONFORMANCE_MARK,
@@ -29,12 +30,7 @@ from mmconform.harness._server_state import (
     StateNotRestored,
     config_differences,
 )
-from mmconform.harness._session import (
-    SUITES_DECLARATION,
-    ConformanceSession,
-    active_session,
-    session_of,
-)
+from mmconform.harness._session import ConformanceSession, active_session, session_of
 from mmconform.harness._target import Target
 from mmconform.report import Cell
 

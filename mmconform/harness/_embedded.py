@@ -9,6 +9,7 @@ it like any other target file, and stops the child (and removes its files) when 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import shutil
 import subprocess
 import sys
@@ -16,8 +17,13 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import MappingProxyType
+
+from mmconform.harness._target import Target, resolve_target
 
 STARTUP_TIMEOUT = 30.0
+
+__all__ = ["EmbeddedStubError", "embedded_stub", "embedded_target"]
 
 
 class EmbeddedStubError(RuntimeError):
@@ -79,3 +85,16 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def embedded_target(server_version: str | None = None) -> Iterator[Target]:
+    """The embedded stub, running, described as a target."""
+    with embedded_stub(server_version) as target_file:
+        target = resolve_target(target_file=target_file, target_url=None, environ={})
+        assert target is not None
+        yield dataclasses.replace(
+            target,
+            embedded=True,
+            sources=MappingProxyType({"url": "embedded stub", "server_version": "embedded stub"}),
+        )

@@ -18,6 +18,7 @@ from mmconform.harness._exitcodes import EXIT_CERTIFICATION_REFUSED
 from mmconform.harness._redaction import redact
 from mmconform.report import (
     INCOMPLETE,
+    Deselection,
     RunFacts,
     TargetFacts,
     build_report,
@@ -28,7 +29,10 @@ from mmconform.report import (
 if TYPE_CHECKING:
     from mmconform.harness._session import ConformanceSession
 
-__all__ = ["ReportWriter"]
+__all__ = ["ReportWriter", "target_configuration"]
+
+_WORKER_TARGET = "mmconform_target"
+_WORKER_DESELECTIONS = "mmconform_deselected"
 
 
 class ReportWriter:
@@ -40,16 +44,88 @@ class ReportWriter:
         self.written: list[Path] = []
         self.bundle: Path | None = None
         self.refused: str | None = None
+        #: what xdist workers said about their target and their deselections (controller)
+        self._worker_target: dict[str, Any] | None = None
+        self._worker_deselections: list[dict[str, Any]] = []
+
+    def report_target_facts(self) -> TargetFacts | None:
+        """What the reports say about the target (from a worker under xdist with the embedded
+        stub, where the controller never saw one)."""
+        target = self.session.target
+        if target is None:
+            if self._worker_target is None:
+                return None
+            values: dict[str, Any] = {
+                key: tuple(value) if isinstance(value, list) else value
+                for key, value in self._worker_target.items()
+            }
+            return TargetFacts(**values)
+        preflight = self.session.preflight
+        facts = self.session.server_facts
+        return TargetFacts(
+            url=target.url,
+            server_version=str(preflight.server_version)
+            if preflight and preflight.server_version
+            else None,
+            version_source=preflight.version_source if preflight else "unknown",
+            edition=facts.edition,
+            licensed=facts.licensed,
+            license_sku=facts.license_sku,
+            embedded=target.embedded,
+            roles=target.roles,
+            missing_roles=target.missing_roles,
+            features=tuple(sorted(target.features)),
+            destructive_allowed=self.session.allow_destructive,
+            configuration=target_configuration(target),
+        )
+
+    def all_deselections(self) -> list[Deselection]:
+        own = [
+            Deselection(nodeid, reason, self.session.deselected_operations.get(nodeid, ()))
+            for nodeid, reason in self.session.deselected.items()
+        ]
+        seen = {d.nodeid for d in own}
+        for entry in self._worker_deselections:
+            if entry["nodeid"] not in seen:
+                seen.add(entry["nodeid"])
+                own.append(
+                    Deselection(entry["nodeid"], entry["reason"], tuple(entry["operations"]))
+                )
+        return sorted(own, key=lambda d: d.nodeid)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        """xdist controller: keep what a worker said about its target and deselections."""
+        output = getattr(node, "workeroutput", None) or {}
+        if output.get(_WORKER_TARGET) and self._worker_target is None:
+            self._worker_target = dict(output[_WORKER_TARGET])
+        self._worker_deselections += list(output.get(_WORKER_DESELECTIONS) or ())
+
+    def _hand_over(self, session: pytest.Session) -> None:
+        """xdist worker: tell the controller, which writes the reports, about the target."""
+        output = session.config.workeroutput  # type: ignore[attr-defined]
+        facts = self.report_target_facts()
+        if facts is not None:
+            output[_WORKER_TARGET] = {
+                field.name: getattr(facts, field.name) for field in dataclasses.fields(facts)
+            }
+        output[_WORKER_DESELECTIONS] = [
+            {"nodeid": d.nodeid, "reason": d.reason, "operations": list(d.operations)}
+            for d in self.all_deselections()
+        ]
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         conformance = self.session
+        if conformance.is_worker:
+            self._hand_over(session)
+            return
         folder = conformance.reports_dir
-        if folder is None or conformance.is_worker or not conformance.results.tests:
+        if folder is None or not conformance.results.tests:
             return
         if conformance.results.cells():
             self.written.append(conformance.results.write_matrix(folder / "permission-matrix.json"))
-        target = conformance.report_target_facts()
+        target = self.report_target_facts()
         if target is None:
             return
         report = build_report(
@@ -57,7 +133,7 @@ class ReportWriter:
             target=target,
             run=self._run_facts(int(session.exitstatus)),
             tests=list(conformance.results.tests.values()),
-            deselected=conformance.all_deselections(),
+            deselected=self.all_deselections(),
             selftest=_selftest(folder),
         )
         self.written += write_report(report, folder)

@@ -105,6 +105,24 @@ class ServerState:
 
     # --- all of them ------------------------------------------------------------------------
 
+    def changes_since(self, snapshot: Mapping[str, Any] | None) -> list[str]:
+        """What a run left changed: the server still busy (cleared now), the config no longer
+        the ``snapshot`` (None: not compared). Raises what the requests raise."""
+        problems = []
+        if self.busy():
+            self.clear_busy()
+            problems.append(
+                "the server was still busy at session end (cleared now): a test did not clear it"
+            )
+        if snapshot is not None:
+            diff = config_differences(snapshot, self.config())
+            if diff:
+                problems.append(
+                    "the server's config differs from the snapshot taken at session start:\n"
+                    + "\n".join(f"  {line}" for line in diff)
+                )
+        return problems
+
     @contextlib.contextmanager
     def guard(self, states: Collection[str]) -> Iterator[None]:
         """Around a block that may change ``states``: record what can be put back, and put it

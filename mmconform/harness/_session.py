@@ -13,15 +13,11 @@ tests at import time, as the contract suite must, uses :func:`active_session`.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 import time
-import types
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any, NoReturn
 
 import httpx
@@ -30,74 +26,46 @@ import pytest
 from mmconform._version import Version
 from mmconform.contract import ANONYMOUS, LOCAL, Contract, load_contract
 from mmconform.harness._clients import (
-    TargetTransportError,
     Transport,
     describe_transport_error,
     make_client,
 )
-from mmconform.harness._embedded import EmbeddedStubError, embedded_stub
+from mmconform.harness._embedded import EmbeddedStubError, embedded_target
 from mmconform.harness._exitcodes import (
     EXIT_STATE_NOT_RESTORED,
     EXIT_TARGET_MISCONFIGURED,
     EXIT_TARGET_UNREACHABLE,
     TargetProblem,
 )
-from mmconform.harness._health import DEFAULT_BUDGET, DEFAULT_THRESHOLD, TargetHealth
+from mmconform.harness._health import TargetHealth
 from mmconform.harness._preflight import PreflightResult, run_preflight
 from mmconform.harness._profiles import Profile
 from mmconform.harness._pytest_compat import narrow_to_wanted_ids, widen_parametrized_ids
-from mmconform.harness._redaction import Secret, redact
-from mmconform.harness._reporting import target_configuration
-from mmconform.harness._results import MESSAGE, Results
+from mmconform.harness._results import Results
+from mmconform.harness._run import (
+    RunOptions,
+    conformance_requested,
+    is_xdist_controller,
+    is_xdist_worker,
+    suite_of,
+    suites_dirs,
+)
 from mmconform.harness._schemathesis import ContractRun, build_contract_run
 from mmconform.harness._selection import CONFORMANCE_MARK, TargetFacts, item_operations, select
 from mmconform.harness._server_facts import ServerFacts
-from mmconform.harness._server_state import ServerState, config_differences
+from mmconform.harness._server_state import ServerState
 from mmconform.harness._target import Target, TargetError, resolve_target
-from mmconform.report import Deselection
-from mmconform.report import TargetFacts as ReportTargetFacts
+from mmconform.harness._terminal import describe_target, profile_line, write_summary
 
-__all__ = [
-    "SUITES_DECLARATION",
-    "ConformanceSession",
-    "RunOptions",
-    "active_session",
-    "conformance_requested",
-    "session_of",
-    "suites_dirs",
-]
+__all__ = ["SESSION_KEY", "ConformanceSession", "active_session", "session_of"]
 
-#: A conftest.py that sets this to True declares its directory a conformance suites directory.
-SUITES_DECLARATION = "MMCONFORM_SUITES"
 SESSION_KEY = pytest.StashKey["ConformanceSession"]()
 _ADMIN = "system_admin"
 _WORKER_SEED = "mmconform_seed"
 _WORKER_REQUESTS = "mmconform_requests"
 _WORKER_STOPPED = "mmconform_stopped"
-_WORKER_TARGET = "mmconform_target"
-_WORKER_DESELECTIONS = "mmconform_deselected"
 
 _active: list[ConformanceSession] = []
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    """The run's mmconform options, checked."""
-
-    profile: Profile
-    seed: int
-    transport: Transport
-    #: --allow-destructive / --no-destructive (None: the default for the target)
-    allow_destructive: bool | None
-    stub_version: str | None
-    #: operationIds given with --operation (empty: all)
-    selected_operations: tuple[str, ...]
-    #: seconds the whole run may take (None: no limit)
-    budget: float | None = DEFAULT_BUDGET
-    #: consecutive transport failures after which the target is asked whether it is alive
-    breaker_threshold: int = DEFAULT_THRESHOLD
-    #: --certify: write a certification bundle (gate profile and every role required)
-    certify: bool = False
 
 
 def session_of(config: pytest.Config) -> ConformanceSession:
@@ -114,55 +82,6 @@ def active_session() -> ConformanceSession:
             "outside a conformance run"
         )
     return _active[-1]
-
-
-def suites_dirs(config: pytest.Config) -> list[Path]:
-    """Directories whose loaded conftest.py declares them conformance suites directories."""
-    dirs = []
-    for plugin in config.pluginmanager.get_plugins():
-        if (
-            isinstance(plugin, types.ModuleType)
-            and getattr(plugin, SUITES_DECLARATION, False) is True
-            and plugin.__file__
-        ):
-            dirs.append(Path(plugin.__file__).resolve().parent)
-    return dirs
-
-
-def _argument_paths(config: pytest.Config) -> list[Path]:
-    return [
-        (config.invocation_params.dir / str(arg).split("::", 1)[0]).resolve() for arg in config.args
-    ]
-
-
-def conformance_requested(config: pytest.Config, *, only: bool = False) -> bool:
-    """Whether the run's arguments reach a conformance suites directory (``only``: every
-    argument lies inside one). Known once the initial conftests are loaded."""
-    dirs = suites_dirs(config)
-    paths = _argument_paths(config)
-    if not dirs or not paths:
-        return False
-
-    def inside(path: Path) -> bool:
-        return any(path.is_relative_to(folder) for folder in dirs)
-
-    if only:
-        return all(inside(path) for path in paths)
-    return any(inside(path) or any(d.is_relative_to(path) for d in dirs) for path in paths)
-
-
-def is_xdist_worker(config: pytest.Config) -> bool:
-    return hasattr(config, "workerinput")
-
-
-def is_xdist_controller(config: pytest.Config) -> bool:
-    if is_xdist_worker(config):
-        return False
-    try:
-        workers = config.getoption("numprocesses")
-    except ValueError:
-        return False
-    return bool(workers) and config.getoption("dist", "no") != "no"
 
 
 class ConformanceSession:
@@ -186,10 +105,8 @@ class ConformanceSession:
         self.started = datetime.now(UTC)
         self._clock_start = time.monotonic()
         #: node id -> operations of each deselected test (for the reports)
-        self._deselected_operations: dict[str, tuple[str, ...]] = {}
-        #: what xdist workers said about their target and their deselections
-        self._worker_target: dict[str, Any] | None = None
-        self._worker_deselections: list[dict[str, Any]] = []
+        self.deselected_operations: dict[str, tuple[str, ...]] = {}
+
         self._contract: Contract | None = None
         self._contract_run: ContractRun | None = None
         self._snapshot: dict[str, Any] | None = None
@@ -288,51 +205,6 @@ class ConformanceSession:
     def elapsed(self) -> float:
         return time.monotonic() - self._clock_start
 
-    def report_target_facts(self) -> ReportTargetFacts | None:
-        """What the reports say about the target (from a worker under xdist with the embedded
-        stub, where the controller never saw one)."""
-        target = self.target
-        if target is None:
-            if self._worker_target is None:
-                return None
-            values: dict[str, Any] = {
-                key: tuple(value) if isinstance(value, list) else value
-                for key, value in self._worker_target.items()
-            }
-            return ReportTargetFacts(**values)
-        preflight = self.preflight
-        facts = self.server_facts
-        return ReportTargetFacts(
-            url=target.url,
-            server_version=str(preflight.server_version)
-            if preflight and preflight.server_version
-            else None,
-            version_source=preflight.version_source if preflight else "unknown",
-            edition=facts.edition,
-            licensed=facts.licensed,
-            license_sku=facts.license_sku,
-            embedded=target.embedded,
-            roles=target.roles,
-            missing_roles=target.missing_roles,
-            features=tuple(sorted(target.features)),
-            destructive_allowed=self.allow_destructive,
-            configuration=target_configuration(target),
-        )
-
-    def all_deselections(self) -> list[Deselection]:
-        own = [
-            Deselection(nodeid, reason, self._deselected_operations.get(nodeid, ()))
-            for nodeid, reason in self.deselected.items()
-        ]
-        seen = {d.nodeid for d in own}
-        for entry in self._worker_deselections:
-            if entry["nodeid"] not in seen:
-                seen.add(entry["nodeid"])
-                own.append(
-                    Deselection(entry["nodeid"], entry["reason"], tuple(entry["operations"]))
-                )
-        return sorted(own, key=lambda d: d.nodeid)
-
     @property
     def stopped(self) -> str | None:
         """Why the run stopped talking to the target (None while it has not)."""
@@ -400,16 +272,9 @@ class ConformanceSession:
     def _start_embedded_stub(self) -> Target:
         """Start the stub in a child process and describe it as a target."""
         try:
-            target_file = self._stack.enter_context(embedded_stub(self.options.stub_version))
-            target = resolve_target(target_file=target_file, target_url=None, environ={})
+            return self._stack.enter_context(embedded_target(self.options.stub_version))
         except (EmbeddedStubError, TargetError, OSError) as exc:
             _exit(f"the embedded stub failed to start: {exc}", EXIT_TARGET_MISCONFIGURED)
-        assert target is not None
-        return dataclasses.replace(
-            target,
-            embedded=True,
-            sources=MappingProxyType({"url": "embedded stub", "server_version": "embedded stub"}),
-        )
 
     def _guards_state_here(self) -> bool:
         """Whether this process compares the server state at session end.
@@ -466,48 +331,11 @@ class ConformanceSession:
         if not (self.active or conformance_requested(config)):
             return []
         self._profile_printed = True
-        lines = [self._profile_line()]
+        lines = [profile_line(self)]
         if self.active:
             self._target_printed = True
-            lines += list(self.describe_target())
+            lines += list(describe_target(self))
         return lines
-
-    def _profile_line(self) -> str:
-        name = self.profile.name
-        return (
-            f"mmconform: profile {name} ({self.profile.description}); seed {self.seed} "
-            f"(replay: --mm-profile {name} --mm-seed {self.seed})"
-        )
-
-    def describe_target(self) -> Iterator[str]:
-        target = self.require_target()
-        preflight = self.preflight
-        kind = "embedded stub" if target.embedded else target.sources.get("url", "?")
-        yield f"mmconform: target {target.url} ({kind})"
-        if preflight is not None:
-            yield (
-                f"mmconform: server version {preflight.server_version or 'unknown'} "
-                f"({preflight.version_source}); {preflight.facts.describe()}"
-            )
-            yield from (f"mmconform: note: {note}" for note in preflight.notes)
-        yield f"mmconform: roles verified: {', '.join(target.roles) or 'none'}"
-        if target.missing_roles:
-            yield (
-                "mmconform: roles not given (tests needing them are skipped): "
-                f"{', '.join(target.missing_roles)}"
-            )
-        yield f"mmconform: local-mode socket: {target.local_socket or 'not given'}"
-        allowed = "allowed" if self.allow_destructive else "excluded"
-        yield f"mmconform: destructive operations: {allowed}"
-        if self.transport.insecure and target.url.startswith("https:"):
-            yield "mmconform: warning: the target's TLS certificate is not verified (--insecure)"
-        budget = self.options.budget
-        yield (
-            "mmconform: run budget: "
-            + (f"{budget:.0f} s" if budget else "none")
-            + f"; the run stops after {self.options.breaker_threshold} transport failures in a "
-            "row if the target no longer answers"
-        )
 
     # --- hooks: collection ------------------------------------------------------------------
 
@@ -529,10 +357,12 @@ class ConformanceSession:
             edition=self.server_facts.edition,
             features=target.features,
         )
-        selection = select(conformance, self.contract, facts, self._category_of)
+        selection = select(
+            conformance, self.contract, facts, lambda item: suite_of(item, self.config)
+        )
         for item, reason in selection.deselected.items():
             self.deselected[item.nodeid] = reason
-            self._deselected_operations[item.nodeid] = tuple(
+            self.deselected_operations[item.nodeid] = tuple(
                 op.operation_id for op in item_operations(item, self.contract)
             )
         dropped = set(selection.deselected) | set(selection.not_selected)
@@ -540,22 +370,13 @@ class ConformanceSession:
             config.hook.pytest_deselected(items=[item for item in items if item in dropped])
             items[:] = [item for item in items if item not in dropped]
 
-    def _category_of(self, item: pytest.Item) -> str:
-        """The suite a test belongs to: the first folder below its suites directory."""
-        path = Path(item.path).resolve()
-        for folder in suites_dirs(self.config):
-            if path.is_relative_to(folder):
-                parts = path.relative_to(folder).parts
-                return parts[0] if len(parts) > 1 else "suites"
-        return "custom"
-
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if not self.active or self._target_printed or reporter is None:
             return
-        lines = list(self.describe_target())
+        lines = list(describe_target(self))
         if not self._profile_printed:
-            lines.insert(0, self._profile_line())
+            lines.insert(0, profile_line(self))
         for line in lines:
             reporter.write_line(line)
 
@@ -578,9 +399,6 @@ class ConformanceSession:
         self._requests_from_workers += int(output.get(_WORKER_REQUESTS, 0))
         if output.get(_WORKER_STOPPED):
             self._worker_stops.append(str(output[_WORKER_STOPPED]))
-        if output.get(_WORKER_TARGET) and self._worker_target is None:
-            self._worker_target = dict(output[_WORKER_TARGET])
-        self._worker_deselections += list(output.get(_WORKER_DESELECTIONS) or ())
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
@@ -588,15 +406,6 @@ class ConformanceSession:
             output = session.config.workeroutput  # type: ignore[attr-defined]
             output[_WORKER_REQUESTS] = self.requests_sent
             output[_WORKER_STOPPED] = self.health.stopped
-            facts = self.report_target_facts()
-            if facts is not None:
-                output[_WORKER_TARGET] = {
-                    field.name: getattr(facts, field.name) for field in dataclasses.fields(facts)
-                }
-            output[_WORKER_DESELECTIONS] = [
-                {"nodeid": d.nodeid, "reason": d.reason, "operations": list(d.operations)}
-                for d in self.all_deselections()
-            ]
         if not self.active:
             return
         ordinary = session.exitstatus in (
@@ -625,19 +434,7 @@ class ConformanceSession:
             with self.admin_state() as state:
                 if state is None:
                     return None
-                if state.busy():
-                    state.clear_busy()
-                    self.problems.append(
-                        "the server was still busy at session end (cleared now): a test did "
-                        "not clear it"
-                    )
-                if self._snapshot is not None:
-                    diff = config_differences(self._snapshot, state.config())
-                    if diff:
-                        self.problems.append(
-                            "the server's config differs from the snapshot taken at session "
-                            "start:\n" + "\n".join(f"  {line}" for line in diff)
-                        )
+                self.problems += state.changes_since(self._snapshot)
         except (httpx.TransportError, httpx.HTTPStatusError, ValueError) as exc:
             self.unchecked = (
                 "could not check the server state at session end (the target did not answer "
@@ -647,51 +444,7 @@ class ConformanceSession:
         return EXIT_STATE_NOT_RESTORED if self.problems else None
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if self.requests_sent:
-            terminalreporter.write_line(
-                f"mmconform: {self.requests_sent} generated requests sent "
-                f"(profile {self.profile.name}, seed {self.seed})"
-            )
-        if self.stopped is not None:
-            terminalreporter.write_sep("=", "mmconform: the run stopped early", red=True)
-            terminalreporter.write_line(
-                f"{self.stopped}. The tests that did not run are not failures; the server "
-                "state was not checked.",
-                red=True,
-            )
-        if not self.active:
-            return
-        if self.deselected:
-            terminalreporter.write_sep("-", f"mmconform: {len(self.deselected)} deselected")
-            for nodeid, reason in self.deselected.items():
-                terminalreporter.write_line(f"{nodeid}: {reason}")
-        if self.unchecked is not None:
-            terminalreporter.write_sep("=", "mmconform: server state not checked", red=True)
-            terminalreporter.write_line(self.unchecked, red=True)
-        if self.problems:
-            terminalreporter.write_sep("=", "mmconform: server state not restored", red=True)
-            for problem in self.problems:
-                terminalreporter.write_line(problem, red=True)
-
-    @pytest.hookimpl(wrapper=True, trylast=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: Any) -> Any:
-        """Every report passes the redactor before anyone reads it (terminal, JUnit, Allure):
-        whatever a failure or captured output carries, no token is written."""
-        report = yield
-        excinfo = getattr(call, "excinfo", None)
-        if excinfo is not None and isinstance(excinfo.value, TargetTransportError):
-            # Where in the HTTP library the connection broke is of no use to the reader.
-            report.longrepr = f"{item.nodeid}\n{excinfo.value}"
-        secrets = self.target.secrets if self.target is not None else {}
-        if report.failed or report.skipped:
-            # What the reports say about the outcome: the failure's own words, not its traceback.
-            report.user_properties = [
-                *report.user_properties,
-                (MESSAGE, redact(_outcome_message(report, excinfo), secrets)),
-            ]
-        if secrets:
-            _redact_report(report, secrets)
-        return report
+        write_summary(self, terminalreporter)
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         self._stack.close()
@@ -701,26 +454,6 @@ class ConformanceSession:
 
 def _short(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {str(exc).strip()[:300] or 'no detail'}"
-
-
-def _outcome_message(report: pytest.TestReport, excinfo: Any) -> str:
-    if report.skipped and isinstance(report.longrepr, tuple):
-        return str(report.longrepr[2])
-    if excinfo is not None:
-        value = excinfo.value
-        text = str(getattr(value, "message", "") or value)
-        return f"{type(value).__name__}: {text}" if text else type(value).__name__
-    return str(report.longrepr or "")
-
-
-def _redact_report(report: pytest.TestReport, secrets: Mapping[str, Secret]) -> None:
-    longrepr = report.longrepr
-    if longrepr is not None:
-        text = str(longrepr)
-        clean = redact(text, secrets)
-        if clean != text:
-            report.longrepr = clean
-    report.sections = [(title, redact(content, secrets)) for title, content in report.sections]
 
 
 def _exit(message: str, returncode: int) -> NoReturn:
