@@ -27,7 +27,7 @@ import httpx
 import pytest
 
 from mmconform.contract import LOCAL, Contract, Version
-from mmconform.harness import ResponseChecker, ServerFacts, Target
+from mmconform.harness import ResponseChecker, ServerFacts, Target, redact
 from suites.clients._cases import (
     CLIENT_VERSION,
     TEAM_ID,
@@ -362,6 +362,9 @@ def test_driver_method_answers_as_the_contract_predicts(
         problems.append("the driver failed without an answer")
     if problems:
         pytest.fail(
-            failure("mattermostautodriver", case, role, expected, describe(answer), problems),
+            redact(
+                failure("mattermostautodriver", case, role, expected, describe(answer), problems),
+                target.tokens,
+            ),
             pytrace=False,
         )

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from mmconform.contract import Contract, Version
-from mmconform.harness import ServerFacts, Target
+from mmconform.harness import ServerFacts, Target, redact
 from suites.clients import _shapes as shapes
 from suites.clients._cases import (
     CLIENT_VERSION,
@@ -235,6 +235,9 @@ def test_client4_method_answers_as_the_contract_predicts(
         problems.append("the client failed with something other than a ClientError")
     if problems:
         pytest.fail(
-            failure("@mattermost/client", case, role, expected, describe(answer), problems),
+            redact(
+                failure("@mattermost/client", case, role, expected, describe(answer), problems),
+                target.tokens,
+            ),
             pytrace=False,
         )

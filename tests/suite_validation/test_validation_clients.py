@@ -48,7 +48,9 @@ def stub(request: pytest.FixtureRequest) -> Iterator[RunningStub]:
         yield running
 
 
-def run_clients(stub: RunningStub, tmp_path: Path, nodeids: list[str]) -> tuple[int, str]:
+def run_clients(
+    stub: RunningStub, tmp_path: Path, nodeids: list[str], env: dict[str, str] | None = None
+) -> tuple[int, str]:
     target = tmp_path / "target.toml"
     stub.write_target(target)
     result = run_pytest(
@@ -64,6 +66,7 @@ def run_clients(stub: RunningStub, tmp_path: Path, nodeids: list[str]) -> tuple[
         f"--target-file={target}",
         *nodeids,
         timeout=600,
+        env=env,
     )
     return result.returncode, result.stdout + result.stderr
 
@@ -116,6 +119,32 @@ def test_python_driver_passes_against_the_faithful_stub(stub: RunningStub, tmp_p
     code, output = run_clients(stub, tmp_path, PYTHON_TESTS)
     assert set(outcomes(output, PYTHON_TESTS).values()) == {"PASSED"}, output[-6000:]
     assert code == 0
+
+
+def test_typescript_client_is_skipped_without_node(stub: RunningStub, tmp_path: Path) -> None:
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    code, output = run_clients(stub, tmp_path, TYPESCRIPT_TESTS[:1], env={"PATH": str(empty)})
+    assert re.search(r"^=+ 1 skipped in ", output, re.M), output[-3000:]
+    assert "node and npm not found on PATH" in output, output[-3000:]
+    assert code == 0
+
+
+@needs_node
+def test_typescript_client_is_skipped_when_the_install_fails(
+    stub: RunningStub, tmp_path: Path
+) -> None:
+    # An empty npm cache and no network: npm ci cannot fetch the client.
+    env = {
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        "npm_config_cache": str(tmp_path / "npm-cache"),
+        "npm_config_offline": "true",
+    }
+    code, output = run_clients(stub, tmp_path, TYPESCRIPT_TESTS[:1], env=env)
+    assert re.search(r"^=+ 1 skipped in ", output, re.M), output[-3000:]
+    assert "`npm ci` of @mattermost/client 11.9.0 failed" in output, output[-3000:]
+    assert code == 0
+    assert not list((tmp_path / "cache" / "mmconform").glob("node-client-*/node_modules"))
 
 
 def test_every_client_method_is_one_case_with_a_declared_shape() -> None:
