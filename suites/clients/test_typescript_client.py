@@ -8,9 +8,9 @@ of the client sees of an error, and the client fills them only from a JSON body 
 
 ``Client4`` 11.9 has a method for 29 of the 39 operations. It has none for
 GetSupportedTimezone, SetServerBusy, GetServerBusyExpires, ClearServerBusy,
-AcknowledgeNotification, GetRedirectLocation, GetImageByUrl, GenerateSupportPacket (the apps
-link to these URLs, or never call them), RequestLicenseRenewalLink (gone from servers) and
-CheckIntegrity (local socket only).
+AcknowledgeNotification, GetRedirectLocation, GetImageByUrl, GenerateSupportPacket,
+RequestLicenseRenewalLink (gone from servers) and CheckIntegrity (local socket only), so those
+are not tested through it.
 """
 
 from __future__ import annotations
