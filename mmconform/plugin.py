@@ -24,6 +24,7 @@ from mmconform.harness import _profiles
 from mmconform.harness._clients import DEFAULT_TIMEOUT, Transport
 from mmconform.harness._health import DEFAULT_BUDGET, DEFAULT_THRESHOLD
 from mmconform.harness._pytest_compat import repair_rootdir
+from mmconform.harness._reporting import ReportWriter
 from mmconform.harness._selection import MARKERS
 from mmconform.harness._session import (
     SESSION_KEY,
@@ -160,6 +161,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         f"(default {DEFAULT_THRESHOLD}).",
     )
     group.addoption(
+        "--certify",
+        dest="mm_certify",
+        action="store_true",
+        default=False,
+        help="Also write a certification bundle (certification-<version>-<date>.zip) to the "
+        "reports folder; needs the gate profile and a token for every role, and is refused "
+        "(exit 13) when the run is incomplete. Check a bundle with "
+        "`python -m mmconform.certify verify BUNDLE`.",
+    )
+    group.addoption(
         "--stub-version",
         dest="mm_stub_version",
         metavar="VERSION",
@@ -194,6 +205,7 @@ def pytest_configure(config: pytest.Config) -> None:
     session = ConformanceSession(config, options)
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, PLUGIN_NAME)
+    config.pluginmanager.register(ReportWriter(session), f"{PLUGIN_NAME}-reports")
 
 
 def _run_options(config: pytest.Config) -> RunOptions:
@@ -215,6 +227,12 @@ def _run_options(config: pytest.Config) -> RunOptions:
     stop_after = config.getoption("mm_stop_after")
     if stop_after is None or stop_after < 1:
         raise pytest.UsageError("--mm-stop-after must be at least 1")
+    certify = bool(config.getoption("mm_certify"))
+    if certify and (profile.name != "gate" or config.getoption("mm_no_reports")):
+        raise pytest.UsageError(
+            "--certify needs the gate profile and the reports (no --mm-profile dev/deep, "
+            "no --no-reports)"
+        )
     seed = _profiles.choose_seed(profile, config.getoption("mm_seed"))
     if is_xdist_worker(config):
         # Every worker must generate the same data as the controller printed.
@@ -232,6 +250,7 @@ def _run_options(config: pytest.Config) -> RunOptions:
         selected_operations=tuple(config.getoption("mm_operations") or ()),
         budget=float(budget) or None,
         breaker_threshold=int(stop_after),
+        certify=certify,
     )
 
 

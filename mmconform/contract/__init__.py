@@ -38,6 +38,7 @@ from mmconform.contract._requirements import (
     render_requirements,
 )
 from mmconform.contract._vocabulary import (
+    ALL_OPERATIONS,
     ANONYMOUS,
     API_PREFIX,
     AUTH_VALUES,
@@ -56,6 +57,7 @@ from mmconform.contract._vocabulary import (
 )
 
 __all__ = [
+    "ALL_OPERATIONS",
     "ANONYMOUS",
     "API_PREFIX",
     "AUTH_VALUES",

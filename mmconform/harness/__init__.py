@@ -15,7 +15,7 @@ from mmconform.harness._failures import curl_command, failure_header
 from mmconform.harness._profiles import hypothesis_settings
 from mmconform.harness._redaction import Secret, redact
 from mmconform.harness._responses import ContractViolation, ResponseChecker, ResponseRecorder
-from mmconform.harness._results import Cell, record_cell
+from mmconform.harness._results import record_cell
 from mmconform.harness._schemathesis import CaseRunner, ContractRun
 from mmconform.harness._selection import (
     CONFORMANCE_MARK,
@@ -36,6 +36,7 @@ from mmconform.harness._session import (
     session_of,
 )
 from mmconform.harness._target import Target
+from mmconform.report import Cell
 
 __all__ = [
     # the session and how to reach it

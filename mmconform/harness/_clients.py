@@ -16,7 +16,6 @@ import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 import httpx
@@ -225,7 +224,7 @@ def make_client(
         base_url=base_url,
         headers=headers,
         timeout=transport.timeout,
-        transport=_HealthTransport(inner, health, role, target.tokens or MappingProxyType({})),
+        transport=_HealthTransport(inner, health, role, target.secrets),
         event_hooks=hooks,
         follow_redirects=False,
         # The proxy, if any, is chosen above, so that every request passes the health check.

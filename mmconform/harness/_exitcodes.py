@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 __all__ = [
+    "EXIT_CERTIFICATION_REFUSED",
     "EXIT_STATE_NOT_RESTORED",
     "EXIT_TARGET_MISCONFIGURED",
     "EXIT_TARGET_UNREACHABLE",
@@ -16,6 +17,9 @@ EXIT_TARGET_UNREACHABLE = 10
 EXIT_TARGET_MISCONFIGURED = 11
 #: The run left the server changed: its config differs from the start, or it is still busy.
 EXIT_STATE_NOT_RESTORED = 12
+#: --certify: the run is incomplete (a requirement not proved, a role missing...), so no
+#: certification bundle was written.
+EXIT_CERTIFICATION_REFUSED = 13
 
 
 class TargetProblem(Exception):

@@ -12,6 +12,13 @@ _BEARER = re.compile(r"(?i)(authorization:\s*)(bearer|token)\s+([^\s'\"]+)")
 _AUTH_REPR = re.compile(r"(?i)(['\"]authorization['\"]\s*:\s*['\"])(bearer|token)\s+([^'\"]+)")
 _COOKIE = re.compile(r"(?i)(MMAUTHTOKEN=)([^;\s'\"]+)")
 _QUERY = re.compile(r"(?i)([?&]access_token=)([^&\s'\"]+)")
+#: A secret-looking setting written as JSON or a Python repr: "SMTPPassword": "value".
+_SECRET_SETTING = re.compile(
+    r"""(?i)(["'][A-Za-z0-9]*(?:password|secret|salt|datasource|key|token)[A-Za-z0-9]*["']"""
+    r"""\s*:\s*["'])([^"']+)(["'])"""
+)
+#: How servers mask a secret setting; shown as it is.
+_MASK = "*" * 32
 
 
 class Secret:
@@ -58,7 +65,9 @@ def redact(text: str, secrets: Mapping[str, Secret | str]) -> str:
     marker.
 
     Known secrets are replaced wherever they appear (headers, cookies, query, bodies, reprs);
-    any bearer token, MMAUTHTOKEN cookie or access_token query value left over is replaced too.
+    any bearer token, MMAUTHTOKEN cookie or access_token query value left over is replaced too,
+    and so is the value of any setting whose name says it is secret (a password, a key, a data
+    source...), unless it is the server's own mask.
     """
     known = [
         (name, secret.reveal() if isinstance(secret, Secret) else secret)
@@ -77,7 +86,14 @@ def redact(text: str, secrets: Mapping[str, Secret | str]) -> str:
         separator = " " if len(groups) > 2 else ""
         return f"{prefix}{separator}<redacted>"
 
+    def setting(match: re.Match[str]) -> str:
+        value = match.group(2)
+        if value == _MASK or value.startswith("<redacted"):
+            return match.group(0)
+        return f"{match.group(1)}<redacted>{match.group(3)}"
+
     text = _BEARER.sub(keep_or_mask, text)
     text = _AUTH_REPR.sub(keep_or_mask, text)
     text = _COOKIE.sub(keep_or_mask, text)
-    return _QUERY.sub(keep_or_mask, text)
+    text = _QUERY.sub(keep_or_mask, text)
+    return _SECRET_SETTING.sub(setting, text)

@@ -11,19 +11,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-__all__ = [
-    "Cell",
-    "Results",
-    "TestResult",
-    "describe_item",
-    "record_cell",
-]
+from mmconform.report import UNSUPPORTED_PREFIX, Cell, TestResult
+
+__all__ = ["MESSAGE", "Results", "describe_item", "record_cell"]
 
 #: user_properties keys
 CATEGORY = "mm_category"
@@ -32,43 +28,8 @@ ROLES = "mm_roles"
 REQUIREMENTS = "mm_requirements"
 FEATURES = "mm_features"
 CELL = "mm_cell"
-
-
-@dataclass(frozen=True)
-class Cell:
-    """One cell of the permission matrix: what the contract expects a role to get for an
-    operation, and what the target answered."""
-
-    operation: str
-    role: str
-    #: "allowed", "denied" or "unauthenticated"
-    expected: str
-    #: the statuses the expectation accepts
-    expected_statuses: tuple[int, ...]
-    #: the status the target answered (None when the test did not get that far)
-    observed: int | None
-    #: the AppError id the target answered, if any
-    observed_error_id: str | None = None
-    #: "passed", "failed", "skipped" (filled in from the test's outcome)
-    verdict: str = "not run"
-    note: str = ""
-
-
-@dataclass
-class TestResult:
-    """One conformance test's outcome and what it was about."""
-
-    nodeid: str
-    outcome: str
-    category: str
-    operations: tuple[str, ...] = ()
-    roles: tuple[str, ...] = ()
-    requirements: tuple[str, ...] = ()
-    features: tuple[str, ...] = ()
-    duration: float = 0.0
-    #: the failure or skip text (already redacted)
-    message: str = ""
-    cells: list[Cell] = field(default_factory=list)
+#: the outcome in words (a failure's message, a skip's reason), redacted
+MESSAGE = "mm_message"
 
 
 def describe_item(
@@ -76,12 +37,13 @@ def describe_item(
     *,
     category: str,
     operations: Sequence[str],
+    features: Sequence[str] = (),
 ) -> None:
     """Attach what a test is about to its reports (called once, when it is selected)."""
     roles = [str(role) for mark in item.iter_markers("mm_role") for role in mark.args]
     requirements = [str(r) for mark in item.iter_markers("mm_requirement") for r in mark.args]
-    features = [str(f) for mark in item.iter_markers("mm_feature") for f in mark.args]
     item.user_properties.append((CATEGORY, category))
+    _label_for_allure(item, category, operations, roles, requirements)
     for key, values in (
         (OPERATIONS, operations),
         (ROLES, roles),
@@ -90,6 +52,31 @@ def describe_item(
     ):
         if values:
             item.user_properties.append((key, ",".join(dict.fromkeys(values))))
+
+
+#: Allure's severity per suite: who may call what is a security matter.
+_SEVERITY = {"permissions": "critical", "contract": "normal", "scenarios": "normal"}
+
+
+def _label_for_allure(
+    item: pytest.Item,
+    category: str,
+    operations: Sequence[str],
+    roles: Sequence[str],
+    requirements: Sequence[str],
+) -> None:
+    """Allure groups results by feature (the suite) and story (the operation); roles and
+    requirements become tags. Only when the Allure plugin is there to read the marks."""
+    if not item.config.pluginmanager.hasplugin("allure_pytest"):
+        return
+    label = pytest.mark.allure_label
+    item.add_marker(label(category, label_type="feature"))
+    for operation in dict.fromkeys(operations):
+        item.add_marker(label(operation, label_type="story"))
+    item.add_marker(label(_SEVERITY.get(category, "normal"), label_type="severity"))
+    tags = [*dict.fromkeys(roles), *dict.fromkeys(requirements)]
+    if tags:
+        item.add_marker(label(*tags, label_type="tag"))
 
 
 def record_cell(node: pytest.Item, cell: Cell) -> None:
@@ -153,23 +140,24 @@ class Results:
         return out
 
 
-#: outcomes from least to most telling: a later one replaces an earlier one
-_RANK = {"passed": 0, "skipped": 1, "failed": 2, "error": 3}
-
-
 def _outcome(report: pytest.TestReport) -> str:
     if report.failed:
         return "failed" if report.when == "call" else "error"
     if report.skipped:
-        return "skipped"
+        return "unsupported" if _message(report).startswith(UNSUPPORTED_PREFIX) else "skipped"
     return "passed"
 
 
 def _worse(new: str, old: str) -> bool:
-    return _RANK[new] > _RANK[old]
+    """Whether ``new`` says more about the test than ``old`` (passed setup, then a failure)."""
+    rank = {"passed": 0, "unsupported": 1, "skipped": 1, "failed": 2, "error": 3}
+    return rank[new] > rank[old]
 
 
 def _message(report: pytest.TestReport) -> str:
+    for key, value in report.user_properties:
+        if key == MESSAGE:
+            return str(value)
     if report.skipped and isinstance(report.longrepr, tuple):
         return str(report.longrepr[2])
     return str(report.longrepr or "")

@@ -228,7 +228,7 @@ class CaseRunner:
             f"{header}\nthe request got {describe_transport_error(exc)}\n\n"
             f"Reproduce (credentials redacted):\n    {curl}\n"
         )
-        return AssertionError(redact(text, self.target.tokens))
+        return AssertionError(redact(text, self.target.secrets))
 
     def _header(self, case: Any, operation_id: str, role: str) -> str:
         return failure_header(
@@ -259,7 +259,7 @@ class CaseRunner:
             f"Reproduce (credentials redacted):\n    {curl_command(response)}\n"
             f"{redirect_note(response)}{rules}"
         )
-        return redact(text, self.target.tokens)
+        return redact(text, self.target.secrets)
 
     def role_of(self, response: Any) -> str:
         """Which role the failing request really carried (none for negative-auth cases)."""

@@ -20,8 +20,9 @@ import pytest
 
 from mmconform._components import connected_groups
 from mmconform._version import Version
-from mmconform.contract import ROLES, Contract, Operation, Requirement
+from mmconform.contract import FEATURES, ROLES, Contract, Operation, Requirement
 from mmconform.harness._results import describe_item
+from mmconform.report import UNSUPPORTED_PREFIX
 
 __all__ = [
     "CONFORMANCE_MARK",
@@ -42,6 +43,10 @@ MARKERS = (
     "mm_global_state(*states): server-wide states the test changes (decides its xdist group)",
     "mm_requirement(*ids): requirements of spec/requirements.yaml the test proves",
     "mm_feature(*names): optional features of the target the test needs",
+    *(
+        f"{feature}: needs the target feature {feature} (see [target].features)"
+        for feature in sorted(FEATURES)
+    ),
 )
 
 
@@ -54,6 +59,8 @@ class TargetFacts:
     roles: tuple[str, ...]
     #: "enterprise" or "team" (None: unknown)
     edition: str | None = None
+    #: optional features the target claims (the target file's ``features``)
+    features: frozenset[str] = frozenset()
     #: operationIds given with --operation (empty: all)
     selected_operations: tuple[str, ...] = ()
 
@@ -186,23 +193,55 @@ def select(
         if not _selected(operations[item], facts):
             selection.not_selected.append(item)
             continue
-        reason = exclusion_reason(
-            item, operations[item], facts, item_requirements(item, contract)
-        )
+        reason = exclusion_reason(item, operations[item], facts, item_requirements(item, contract))
         if reason is not None:
             selection.deselected[item] = reason
             continue
         if states[item] and item.get_closest_marker("xdist_group") is None:
             # All states of one item lie in one connected group, hence one group name.
             item.add_marker(pytest.mark.xdist_group(groups[states[item][0]]))
+        requirements = item_requirements(item, contract)
+        features = _mark_features(item, requirements, facts.features)
         _skip_for_missing_roles(item, facts.roles)
         describe_item(
             item,
             category=category_of(item),
             operations=[op.operation_id for op in operations[item]],
+            features=features,
         )
         selection.keep.append(item)
     return selection
+
+
+def item_features(item: pytest.Item, requirements: Sequence[Requirement]) -> tuple[str, ...]:
+    """Optional features a test needs: its ``mm_feature`` marks and its requirements'."""
+    named = [str(f) for mark in item.iter_markers("mm_feature") for f in mark.args]
+    unknown = sorted(set(named) - FEATURES)
+    if unknown:
+        raise pytest.UsageError(
+            f"{item.nodeid}: mm_feature names {unknown}; known features: {sorted(FEATURES)}"
+        )
+    needed = dict.fromkeys([*named, *(f for req in requirements for f in req.features)])
+    return tuple(needed)
+
+
+def _mark_features(
+    item: pytest.Item, requirements: Sequence[Requirement], claimed: frozenset[str]
+) -> tuple[str, ...]:
+    """Mark the test with each feature it needs (so ``-m smtp`` selects it), and skip it as
+    unsupported when the target does not claim one."""
+    needed = item_features(item, requirements)
+    for feature in needed:
+        item.add_marker(getattr(pytest.mark, feature))
+    missing = [feature for feature in needed if feature not in claimed]
+    if missing:
+        item.add_marker(
+            pytest.mark.skip(
+                reason=f"{UNSUPPORTED_PREFIX}the target does not claim "
+                f"{', '.join(missing)} (list what it supports in [target].features)"
+            )
+        )
+    return needed
 
 
 def _skip_for_missing_roles(item: pytest.Item, roles_given: Sequence[str]) -> None:

@@ -25,28 +25,47 @@ class StateNotRestored(AssertionError):
     """A guarded state could not be put back; the message says what still differs."""
 
 
-@dataclass(frozen=True)
+#: How servers mask a secret setting in GET /config.
+MASK = "*" * 32
+
+
+@dataclass
 class ServerState:
     """Reads and restores server-wide state through a client of a role that may do so
-    (``system_admin``)."""
+    (``system_admin``), and through the local-mode socket when the target gives one.
+
+    Over HTTP a server masks its secrets, so a snapshot taken there cannot put back a secret a
+    test overwrote. Newer servers show the config unmasked over the local socket: when they do,
+    config snapshots are taken and put back there, secrets included.
+    """
 
     client: httpx.Client
+    local: httpx.Client | None = None
+    _config_client: httpx.Client | None = None
 
     # --- config -----------------------------------------------------------------------------
 
     def config(self) -> dict[str, Any]:
-        """GET /config (secrets masked, as the server sends them)."""
-        response = self.client.get("/config")
-        response.raise_for_status()
-        data = response.json()
-        if not isinstance(data, dict):
-            raise ValueError(f"GET /config returned {type(data).__name__}, not an object")
-        return data
+        """GET /config, unmasked where the local socket allows it, else as HTTP clients see it."""
+        if self._config_client is None:
+            self._config_client = self._choose_config_client()
+        return _read_config(self._config_client)
+
+    def _choose_config_client(self) -> httpx.Client:
+        if self.local is not None:
+            try:
+                unmasked = MASK not in str(_read_config(self.local))
+            except (httpx.HTTPError, ValueError):
+                unmasked = False
+            if unmasked:
+                return self.local
+        return self.client
 
     def put_config(self, snapshot: Mapping[str, Any]) -> None:
-        """PUT a snapshot back (masked secrets in it keep the stored values, as on real
-        servers)."""
-        self.client.put("/config", json=dict(snapshot)).raise_for_status()
+        """PUT a snapshot back (where it is masked, secrets keep their stored values, as on
+        real servers)."""
+        client = self._config_client or self.client
+        client.put("/config", json=dict(snapshot)).raise_for_status()
 
     def restore_config(self, before: Mapping[str, Any]) -> None:
         """Put ``before`` back if the config differs from it now; raise
@@ -148,3 +167,12 @@ def config_differences(before: Any, after: Any, prefix: str = "", limit: int = 2
 
     walk(before, after, prefix)
     return out[:limit]
+
+
+def _read_config(client: httpx.Client) -> dict[str, Any]:
+    response = client.get("/config")
+    response.raise_for_status()
+    data = response.json()
+    if not isinstance(data, dict):
+        raise ValueError(f"GET /config returned {type(data).__name__}, not an object")
+    return data

@@ -15,9 +15,11 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import time
 import types
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NoReturn
@@ -26,7 +28,7 @@ import httpx
 import pytest
 
 from mmconform._version import Version
-from mmconform.contract import ANONYMOUS, Contract, load_contract
+from mmconform.contract import ANONYMOUS, LOCAL, Contract, load_contract
 from mmconform.harness._clients import (
     TargetTransportError,
     Transport,
@@ -44,13 +46,16 @@ from mmconform.harness._health import DEFAULT_BUDGET, DEFAULT_THRESHOLD, TargetH
 from mmconform.harness._preflight import PreflightResult, run_preflight
 from mmconform.harness._profiles import Profile
 from mmconform.harness._pytest_compat import narrow_to_wanted_ids, widen_parametrized_ids
-from mmconform.harness._redaction import redact
-from mmconform.harness._results import Results
+from mmconform.harness._redaction import Secret, redact
+from mmconform.harness._reporting import target_configuration
+from mmconform.harness._results import MESSAGE, Results
 from mmconform.harness._schemathesis import ContractRun, build_contract_run
-from mmconform.harness._selection import CONFORMANCE_MARK, TargetFacts, select
+from mmconform.harness._selection import CONFORMANCE_MARK, TargetFacts, item_operations, select
 from mmconform.harness._server_facts import ServerFacts
 from mmconform.harness._server_state import ServerState, config_differences
 from mmconform.harness._target import Target, TargetError, resolve_target
+from mmconform.report import Deselection
+from mmconform.report import TargetFacts as ReportTargetFacts
 
 __all__ = [
     "SUITES_DECLARATION",
@@ -69,6 +74,8 @@ _ADMIN = "system_admin"
 _WORKER_SEED = "mmconform_seed"
 _WORKER_REQUESTS = "mmconform_requests"
 _WORKER_STOPPED = "mmconform_stopped"
+_WORKER_TARGET = "mmconform_target"
+_WORKER_DESELECTIONS = "mmconform_deselected"
 
 _active: list[ConformanceSession] = []
 
@@ -89,6 +96,8 @@ class RunOptions:
     budget: float | None = DEFAULT_BUDGET
     #: consecutive transport failures after which the target is asked whether it is alive
     breaker_threshold: int = DEFAULT_THRESHOLD
+    #: --certify: write a certification bundle (gate profile and every role required)
+    certify: bool = False
 
 
 def session_of(config: pytest.Config) -> ConformanceSession:
@@ -174,6 +183,13 @@ class ConformanceSession:
         self.unchecked: str | None = None
         #: every conformance test's outcome, for the reports
         self.results = Results()
+        self.started = datetime.now(UTC)
+        self._clock_start = time.monotonic()
+        #: node id -> operations of each deselected test (for the reports)
+        self._deselected_operations: dict[str, tuple[str, ...]] = {}
+        #: what xdist workers said about their target and their deselections
+        self._worker_target: dict[str, Any] | None = None
+        self._worker_deselections: list[dict[str, Any]] = []
         self._contract: Contract | None = None
         self._contract_run: ContractRun | None = None
         self._snapshot: dict[str, Any] | None = None
@@ -255,8 +271,67 @@ class ConformanceSession:
         if _ADMIN not in target.tokens:
             yield None
             return
-        with make_client(target, _ADMIN, self.transport) as client:
-            yield ServerState(client)
+        with contextlib.ExitStack() as stack:
+            client = stack.enter_context(make_client(target, _ADMIN, self.transport))
+            local = (
+                stack.enter_context(make_client(target, LOCAL, self.transport))
+                if target.local_socket
+                else None
+            )
+            yield ServerState(client, local)
+
+    @property
+    def is_worker(self) -> bool:
+        return is_xdist_worker(self.config)
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self._clock_start
+
+    def report_target_facts(self) -> ReportTargetFacts | None:
+        """What the reports say about the target (from a worker under xdist with the embedded
+        stub, where the controller never saw one)."""
+        target = self.target
+        if target is None:
+            if self._worker_target is None:
+                return None
+            values: dict[str, Any] = {
+                key: tuple(value) if isinstance(value, list) else value
+                for key, value in self._worker_target.items()
+            }
+            return ReportTargetFacts(**values)
+        preflight = self.preflight
+        facts = self.server_facts
+        return ReportTargetFacts(
+            url=target.url,
+            server_version=str(preflight.server_version)
+            if preflight and preflight.server_version
+            else None,
+            version_source=preflight.version_source if preflight else "unknown",
+            edition=facts.edition,
+            licensed=facts.licensed,
+            license_sku=facts.license_sku,
+            embedded=target.embedded,
+            roles=target.roles,
+            missing_roles=target.missing_roles,
+            features=tuple(sorted(target.features)),
+            destructive_allowed=self.allow_destructive,
+            configuration=target_configuration(target),
+        )
+
+    def all_deselections(self) -> list[Deselection]:
+        own = [
+            Deselection(nodeid, reason, self._deselected_operations.get(nodeid, ()))
+            for nodeid, reason in self.deselected.items()
+        ]
+        seen = {d.nodeid for d in own}
+        for entry in self._worker_deselections:
+            if entry["nodeid"] not in seen:
+                seen.add(entry["nodeid"])
+                own.append(
+                    Deselection(entry["nodeid"], entry["reason"], tuple(entry["operations"]))
+                )
+        return sorted(own, key=lambda d: d.nodeid)
 
     @property
     def stopped(self) -> str | None:
@@ -294,6 +369,12 @@ class ConformanceSession:
             self._adopt(self._resolve_target() or self._start_embedded_stub())
 
     def _adopt(self, target: Target) -> None:
+        if self.options.certify and target.missing_roles:
+            _exit(
+                "--certify needs a token for every role; missing: "
+                + ", ".join(target.missing_roles),
+                EXIT_TARGET_MISCONFIGURED,
+            )
         self.target = target
         try:
             self.preflight = run_preflight(target, self.transport, self.contract)
@@ -446,10 +527,14 @@ class ConformanceSession:
             roles=target.roles,
             selected_operations=self.options.selected_operations,
             edition=self.server_facts.edition,
+            features=target.features,
         )
         selection = select(conformance, self.contract, facts, self._category_of)
         for item, reason in selection.deselected.items():
             self.deselected[item.nodeid] = reason
+            self._deselected_operations[item.nodeid] = tuple(
+                op.operation_id for op in item_operations(item, self.contract)
+            )
         dropped = set(selection.deselected) | set(selection.not_selected)
         if dropped:
             config.hook.pytest_deselected(items=[item for item in items if item in dropped])
@@ -486,13 +571,6 @@ class ConformanceSession:
             return None
         return Path(self.config.getoption("mm_reports_dir") or self.config.rootpath / "reports")
 
-    def _write_reports(self) -> None:
-        folder = self.reports_dir
-        if folder is None or is_xdist_worker(self.config):
-            return
-        if self.results.cells():
-            self.results.write_matrix(folder / "permission-matrix.json")
-
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         """xdist controller hook: add up the requests each worker sent."""
@@ -500,6 +578,9 @@ class ConformanceSession:
         self._requests_from_workers += int(output.get(_WORKER_REQUESTS, 0))
         if output.get(_WORKER_STOPPED):
             self._worker_stops.append(str(output[_WORKER_STOPPED]))
+        if output.get(_WORKER_TARGET) and self._worker_target is None:
+            self._worker_target = dict(output[_WORKER_TARGET])
+        self._worker_deselections += list(output.get(_WORKER_DESELECTIONS) or ())
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
@@ -507,8 +588,15 @@ class ConformanceSession:
             output = session.config.workeroutput  # type: ignore[attr-defined]
             output[_WORKER_REQUESTS] = self.requests_sent
             output[_WORKER_STOPPED] = self.health.stopped
-        if self.results.tests:
-            self._write_reports()
+            facts = self.report_target_facts()
+            if facts is not None:
+                output[_WORKER_TARGET] = {
+                    field.name: getattr(facts, field.name) for field in dataclasses.fields(facts)
+                }
+            output[_WORKER_DESELECTIONS] = [
+                {"nodeid": d.nodeid, "reason": d.reason, "operations": list(d.operations)}
+                for d in self.all_deselections()
+            ]
         if not self.active:
             return
         ordinary = session.exitstatus in (
@@ -594,8 +682,15 @@ class ConformanceSession:
         if excinfo is not None and isinstance(excinfo.value, TargetTransportError):
             # Where in the HTTP library the connection broke is of no use to the reader.
             report.longrepr = f"{item.nodeid}\n{excinfo.value}"
-        if self.target is not None and self.target.tokens:
-            _redact_report(report, self.target)
+        secrets = self.target.secrets if self.target is not None else {}
+        if report.failed or report.skipped:
+            # What the reports say about the outcome: the failure's own words, not its traceback.
+            report.user_properties = [
+                *report.user_properties,
+                (MESSAGE, redact(_outcome_message(report, excinfo), secrets)),
+            ]
+        if secrets:
+            _redact_report(report, secrets)
         return report
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
@@ -608,16 +703,24 @@ def _short(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {str(exc).strip()[:300] or 'no detail'}"
 
 
-def _redact_report(report: pytest.TestReport, target: Target) -> None:
+def _outcome_message(report: pytest.TestReport, excinfo: Any) -> str:
+    if report.skipped and isinstance(report.longrepr, tuple):
+        return str(report.longrepr[2])
+    if excinfo is not None:
+        value = excinfo.value
+        text = str(getattr(value, "message", "") or value)
+        return f"{type(value).__name__}: {text}" if text else type(value).__name__
+    return str(report.longrepr or "")
+
+
+def _redact_report(report: pytest.TestReport, secrets: Mapping[str, Secret]) -> None:
     longrepr = report.longrepr
     if longrepr is not None:
         text = str(longrepr)
-        clean = redact(text, target.tokens)
+        clean = redact(text, secrets)
         if clean != text:
             report.longrepr = clean
-    report.sections = [
-        (title, redact(content, target.tokens)) for title, content in report.sections
-    ]
+    report.sections = [(title, redact(content, secrets)) for title, content in report.sections]
 
 
 def _exit(message: str, returncode: int) -> NoReturn:

@@ -6,6 +6,7 @@ the ``--target-url`` option. When none of them names a URL, the plugin starts th
 
 from __future__ import annotations
 
+import functools
 import os
 import tomllib
 from collections.abc import Mapping
@@ -60,6 +61,20 @@ class Target:
     @property
     def api_url(self) -> str:
         return f"{self.url}/api/v4"
+
+    @functools.cached_property
+    def secrets(self) -> Mapping[str, Secret]:
+        """Everything no output may show: the tokens, and the license file's content (whole,
+        and line by line, so that a truncated copy is caught too)."""
+        found: dict[str, Secret] = dict(self.tokens)
+        if self.license_file is not None and self.license_file.is_file():
+            text = self.license_file.read_text(encoding="utf-8", errors="replace").strip()
+            if text:
+                found["license"] = Secret(text, "license")
+                for index, line in enumerate(text.splitlines()):
+                    if len(line.strip()) >= 16:
+                        found[f"license-{index}"] = Secret(line.strip(), "license")
+        return MappingProxyType(found)
 
     def token(self, role: str) -> str:
         """The token of ``role``, in clear, for building a request (KeyError when not given)."""

@@ -3,9 +3,8 @@ after that operation's tests."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from mmconform.contract import Contract
@@ -24,14 +23,13 @@ def _states_of(item: pytest.Item, contract: Contract) -> set[str]:
 
 
 @pytest.fixture(autouse=True)
-def contract_state_guard(
-    request: pytest.FixtureRequest, contract: Contract, client_for: Callable[..., httpx.Client]
-) -> Iterator[None]:
+def contract_state_guard(request: pytest.FixtureRequest, contract: Contract) -> Iterator[None]:
     """Around each test: restore the config if the operation may change it, clear server busy
     after one that may set it, and remove a license it installed (as system_admin)."""
     states = _states_of(request.node, contract) & GUARDED_STATES
     if not states:
         yield
         return
-    with ServerState(client_for("system_admin", check=False)).guard(states):
+    server_state: ServerState = request.getfixturevalue("server_state")
+    with server_state.guard(states):
         yield

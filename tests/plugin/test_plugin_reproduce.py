@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 from mmconform.harness import curl_command, failure_header, redact
@@ -70,3 +71,25 @@ def test_targets_and_their_tokens_print_redacted() -> None:
 def test_header_dictionaries_are_redacted_too() -> None:
     text = "{'Authorization': 'Bearer zzzz', 'Accept': 'application/json'}"
     assert "zzzz" not in redact(text, {})
+
+
+def test_secret_settings_and_the_license_are_redacted() -> None:
+    text = '{"SMTPPassword": "hunter2", "AtRestEncryptKey": "' + "*" * 32 + '", "SiteURL": "x"}'
+    out = redact(text, {})
+    assert "hunter2" not in out
+    assert '"SiteURL": "x"' in out
+    assert "*" * 32 in out  # the server's own mask stays as it is
+
+
+def test_a_targets_secrets_include_its_license(tmp_path: Path) -> None:
+    from mmconform.harness import Secret, Target
+
+    license_text = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=\nMDEyMzQ1Njc4OWFiY2RlZmdoaWprbG1ub3A=\n"
+    path = tmp_path / "l.mattermost-license"
+    path.write_text(license_text, encoding="utf-8")
+    target = Target(
+        url="http://h", tokens={"system_admin": Secret("t0k3n", "system_admin")}, license_file=path
+    )
+    truncated = "body: " + license_text[:50]
+    out = redact(truncated, target.secrets)
+    assert "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=" not in out

@@ -1,0 +1,1 @@
+"""``python -m mmconform.certify verify BUNDLE``: check a certification bundle."""

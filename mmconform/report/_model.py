@@ -1,0 +1,162 @@
+"""The report's vocabulary: what a test result is, the status ladder, and the verdict.
+
+Statuses only escalate, from least to most telling:
+``unsupported`` (the target does not claim the feature, or does not have the operation) <
+``skipped`` < ``passed`` < ``failed`` < ``error`` (the suite itself broke). A requirement,
+an operation or a category takes the highest status of its tests.
+
+The verdict of a run: NOT CONFORMANT when any test failed; otherwise INCOMPLETE when the suite
+broke, the run stopped early, a role was missing, or a requirement that applies (and whose
+features the target claims) was not proved; otherwise CONFORMANT WITH UNSUPPORTED FEATURES when
+something was unsupported; otherwise CONFORMANT. It is computed from the raw test results alone,
+so anyone can recompute it from a report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+__all__ = [
+    "CONFORMANT",
+    "CONFORMANT_WITH_UNSUPPORTED",
+    "INCOMPLETE",
+    "LADDER",
+    "NOT_CONFORMANT",
+    "UNSUPPORTED_PREFIX",
+    "Cell",
+    "TestResult",
+    "Verdict",
+    "highest",
+    "verdict_of",
+]
+
+LADDER: Final = ("unsupported", "skipped", "passed", "failed", "error")
+CONFORMANT: Final = "CONFORMANT"
+CONFORMANT_WITH_UNSUPPORTED: Final = "CONFORMANT WITH UNSUPPORTED FEATURES"
+NOT_CONFORMANT: Final = "NOT CONFORMANT"
+INCOMPLETE: Final = "INCOMPLETE"
+#: A skip whose reason starts with this is "unsupported", not "skipped".
+UNSUPPORTED_PREFIX: Final = "unsupported: "
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One cell of the permission matrix: what the contract expects a role to get for an
+    operation, and what the target answered."""
+
+    operation: str
+    role: str
+    #: "allowed", "denied" or "unauthenticated"
+    expected: str
+    #: the statuses the expectation accepts
+    expected_statuses: tuple[int, ...]
+    #: the status the target answered (None when the test did not get that far)
+    observed: int | None
+    #: the AppError id the target answered, if any
+    observed_error_id: str | None = None
+    #: "passed", "failed", "skipped" (filled in from the test's outcome)
+    verdict: str = "not run"
+    note: str = ""
+
+
+@dataclass
+class TestResult:
+    """One conformance test's outcome and what it was about."""
+
+    nodeid: str
+    #: a status of the ladder
+    outcome: str
+    category: str
+    operations: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
+    requirements: tuple[str, ...] = ()
+    features: tuple[str, ...] = ()
+    duration: float = 0.0
+    #: the failure or skip text (already redacted)
+    message: str = ""
+    cells: list[Cell] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "nodeid": self.nodeid,
+            "outcome": self.outcome,
+            "category": self.category,
+            "operations": list(self.operations),
+            "roles": list(self.roles),
+            "requirements": list(self.requirements),
+            "features": list(self.features),
+            "duration": round(self.duration, 4),
+            "message": self.message,
+        }
+
+
+def highest(statuses: Iterable[str], default: str = "unsupported") -> str:
+    """The highest status of the ladder among ``statuses``."""
+    ranked = [LADDER.index(status) for status in statuses]
+    return LADDER[max(ranked)] if ranked else default
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: str
+    reasons: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "reasons": list(self.reasons)}
+
+
+def verdict_of(
+    tests: Sequence[Mapping[str, Any]],
+    *,
+    requirements: Mapping[str, Sequence[str]],
+    claimed_features: Iterable[str],
+    missing_roles: Sequence[str] = (),
+    stopped: str | None = None,
+) -> Verdict:
+    """The run's verdict from its raw test results.
+
+    ``tests`` are :meth:`TestResult.as_dict` records; ``requirements`` maps every requirement
+    that applies to the target to the features it needs.
+    """
+    outcomes = [str(test["outcome"]) for test in tests]
+    reasons: list[str] = []
+    failed = outcomes.count("failed")
+    if failed:
+        return Verdict(NOT_CONFORMANT, (f"{failed} test(s) failed",))
+    errors = outcomes.count("error")
+    if errors:
+        reasons.append(f"{errors} test(s) could not run (suite errors)")
+    if stopped:
+        reasons.append(f"the run stopped early: {stopped}")
+    if missing_roles:
+        reasons.append(f"roles not given: {', '.join(missing_roles)}")
+    claimed = set(claimed_features)
+    by_requirement: dict[str, list[str]] = {}
+    for test in tests:
+        for req in test.get("requirements", ()):
+            by_requirement.setdefault(str(req), []).append(str(test["outcome"]))
+    unproved = sorted(
+        req
+        for req, needs in requirements.items()
+        if set(needs) <= claimed and not _proved_or_unsupported(by_requirement.get(req, []))
+    )
+    if unproved:
+        shown = ", ".join(unproved[:8]) + (" ..." if len(unproved) > 8 else "")
+        reasons.append(f"{len(unproved)} requirement(s) not proved: {shown}")
+    if reasons:
+        return Verdict(INCOMPLETE, tuple(reasons))
+    unsupported = outcomes.count("unsupported")
+    if unsupported:
+        return Verdict(
+            CONFORMANT_WITH_UNSUPPORTED,
+            (f"{unsupported} test(s) of features the target does not claim",),
+        )
+    return Verdict(CONFORMANT, (f"{outcomes.count('passed')} test(s) passed",))
+
+
+def _proved_or_unsupported(outcomes: Sequence[str]) -> bool:
+    """A requirement is settled when a test of it passed, or when every test of it is about a
+    feature the target does not claim."""
+    return "passed" in outcomes or (bool(outcomes) and set(outcomes) == {"unsupported"})
