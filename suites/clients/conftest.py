@@ -79,7 +79,7 @@ def typescript_client(target: Target, transport: Transport) -> Iterator[NodeDriv
             modules,
             target.url,
             {role: target.token(role) for role in target.roles},
-            timeout=transport.timeout + 10,
+            timeout=transport.timeout + 2,
             env=_node_environment(transport),
         )
     except ClientUnavailable as exc:

@@ -19,6 +19,7 @@ terms accepted), ``acknowledge_notification`` no body, ``get_image_by_url`` no `
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +28,7 @@ import httpx
 import pytest
 
 from mmconform.contract import LOCAL, Contract, Version
-from mmconform.harness import ResponseChecker, ServerFacts, Target, redact
+from mmconform.harness import ConformanceSession, ResponseChecker, ServerFacts, Target, redact
 from suites.clients._cases import (
     CLIENT_VERSION,
     TEAM_ID,
@@ -333,14 +334,22 @@ def test_driver_method_answers_as_the_contract_predicts(
     gate_settings: Mapping[str, Any],
     response_checker: ResponseChecker,
     request: pytest.FixtureRequest,
+    mm_session: ConformanceSession,
 ) -> None:
     """The method returns the documented value, or raises the predicted MattermostError."""
     driver = python_driver_for(role)
     ctx = CallContext(request, target, contract, server_version, server_facts, role, False)
     expected = expectation(ctx, case, gate_settings)
     ctx.granted = expected.passes
+    what = f"{case.method} of mattermostautodriver as {role}"
+    mm_session.health.before(what, float(driver.options["timeout"]))
+    started = time.monotonic()
     with guarded(ctx, case):
         answer = call_driver(driver, case, ctx)
+    if answer.outcome == "exception" and driver.last_response is None:
+        mm_session.health.failed(what, answer.detail)
+    else:
+        mm_session.health.answered(time.monotonic() - started)
     problems: list[str] = []
     is_value = answer.outcome == "value" or (
         answer.outcome == "raw" and answer.status is not None and 200 <= answer.status < 300

@@ -15,13 +15,14 @@ are not tested through it.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
 import pytest
 
 from mmconform.contract import Contract, Version
-from mmconform.harness import ServerFacts, Target, redact
+from mmconform.harness import ConformanceSession, ServerFacts, Target, redact
 from suites.clients import _shapes as shapes
 from suites.clients._cases import (
     CLIENT_VERSION,
@@ -215,13 +216,25 @@ def test_client4_method_answers_as_the_contract_predicts(
     server_facts: ServerFacts,
     gate_settings: Mapping[str, Any],
     request: pytest.FixtureRequest,
+    mm_session: ConformanceSession,
 ) -> None:
     """The method resolves to its declared shape, or rejects with the predicted ClientError."""
     ctx = CallContext(request, target, contract, server_version, server_facts, role, False)
     expected = expectation(ctx, case, gate_settings)
     ctx.granted = expected.passes
+    what = f"{case.method} of @mattermost/client as {role}"
+    mm_session.health.before(what, typescript_client.timeout)
+    started = time.monotonic()
     with guarded(ctx, case):
-        answer = typescript_client.call(role, case.method, *case.args(ctx))
+        try:
+            answer = typescript_client.call(role, case.method, *case.args(ctx))
+        except RuntimeError as exc:  # no answer: the run's health check decides what next
+            mm_session.health.failed(what, str(exc))
+            raise
+    if answer.http is None and answer.outcome == "exception":
+        mm_session.health.failed(what, str(answer.error.get("message")))
+    else:
+        mm_session.health.answered(time.monotonic() - started)
     problems: list[str] = []
     if answer.outcome == "value":
         if not expected.value:
