@@ -562,10 +562,28 @@ _FULL_LICENSED: tuple[tuple[str, tuple[tuple[str, Value], ...]], ...] = (
             ),
         ),
     ),
+    (
+        # MinimumEnterpriseAdvancedLicense; the stub models neither the auto-translation nor
+        # the content-flagging settings, whose feature flags are off by default.
+        "advanced",
+        (
+            (
+                "MobileEnableSecureFilePreview",
+                _setting("NativeAppSettings", "MobileEnableSecureFilePreview", False),
+            ),
+            (
+                "MobileAllowPdfLinkNavigation",
+                _setting("NativeAppSettings", "MobileAllowPdfLinkNavigation", False),
+            ),
+            ("ContentFlaggingEnabled", _fixed("false")),
+            ("EnableAutoTranslation", _fixed("false")),
+        ),
+    ),
 )
 
 _PROFESSIONAL_SKUS = frozenset({"professional", "enterprise", "advanced"})
 _ENTERPRISE_SKUS = frozenset({"enterprise", "advanced"})
+_ADVANCED_SKUS = frozenset({"advanced"})
 
 
 def _has(license: License, feature: str) -> bool:
@@ -575,6 +593,8 @@ def _has(license: License, feature: str) -> bool:
         return license.sku_short_name in _PROFESSIONAL_SKUS
     if feature == "enterprise":
         return license.sku_short_name in _ENTERPRISE_SKUS
+    if feature == "advanced":
+        return license.sku_short_name in _ADVANCED_SKUS
     return bool(getattr(license.features, feature))
 
 

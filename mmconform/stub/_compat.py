@@ -90,6 +90,13 @@ class Behaviour:
         return self.since("11.5")
 
     @property
+    def trial_request_extended_form(self) -> bool:
+        """POST /trial-license knows the extended request (contact and company fields, checked
+        by ``TrialLicenseRequest.IsLegacy``/``IsValid``) from 8.0 (7.10 or 8.0); older servers
+        decode only ``users``, ``terms_accepted`` and ``receive_emails_accepted``."""
+        return self.since("8.0")
+
+    @property
     def license_form_errors_are_app_errors(self) -> bool:
         """POST /license: a body that is no multipart form is an AppError (400, or 413 when too
         large) from 11.10; before, a plain-text 400 (at least up to 11.6)."""

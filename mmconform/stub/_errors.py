@@ -73,6 +73,9 @@ MESSAGES: dict[str, str] = {
         "This server is not allowed to start a trial license."
     ),
     "api.license.request-trial.bad-request": "The number of users requested is not correct.",
+    "api.license.request-trial.bad-request.terms-not-accepted": (
+        "The trial terms must be accepted before a trial license is requested."
+    ),
     "api.license.request_trial_license.app_error": (
         "Unable to get a trial license, please try again."
     ),

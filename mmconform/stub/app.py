@@ -257,6 +257,11 @@ class Dispatcher:
         headers["Permissions-Policy"] = ""
         headers["X-Content-Type-Options"] = "nosniff"
         headers["Referrer-Policy"] = "no-referrer"
+        if (
+            Fault.JSON_CONTENT_TYPE_WITH_CHARSET in self.state.faults
+            and headers.get("content-type") == "application/json"
+        ):
+            headers["content-type"] = "application/json; charset=utf-8"
         if request.method == "GET" and "expires" not in headers:
             headers["Expires"] = "0"
 

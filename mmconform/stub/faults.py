@@ -34,6 +34,7 @@ class Fault(enum.Enum):
     RESTRICT_SYSTEM_ADMIN_IGNORED = "RESTRICT_SYSTEM_ADMIN_IGNORED"
     CLIENT_CONFIG_FULL_WITHOUT_SESSION = "CLIENT_CONFIG_FULL_WITHOUT_SESSION"
     PUT_CONFIG_KEEPS_MISSING = "PUT_CONFIG_KEEPS_MISSING"
+    JSON_CONTENT_TYPE_WITH_CHARSET = "JSON_CONTENT_TYPE_WITH_CHARSET"
 
     @classmethod
     def parse(cls, name: str) -> Fault:
@@ -70,6 +71,10 @@ _DESCRIPTIONS: dict[Fault, str] = {
     Fault.RESTRICT_SYSTEM_ADMIN_IGNORED: "RestrictSystemAdmin blocks nothing",
     Fault.CLIENT_CONFIG_FULL_WITHOUT_SESSION: "anonymous callers get the full client config",
     Fault.PUT_CONFIG_KEEPS_MISSING: "PUT /config keeps missing fields instead of resetting them",
+    Fault.JSON_CONTENT_TYPE_WITH_CHARSET: (
+        "JSON answers are labelled `application/json; charset=utf-8`, a type the official clients "
+        "do not decode"
+    ),
 }
 
 __all__ = ["Fault"]

@@ -523,16 +523,12 @@ def test_trial_license(stub: Stub) -> None:
     system = stub.driver.system
     previous = json_result(call(lambda: system.get_prev_trial_license()))
     assert "IsLicensed" in previous
-    # A fresh stub has never had a trial, so this first request installs one.
-    assert_status_ok(call(lambda: system.request_trial_license(100)))
-    license = json_result(call(lambda: system.get_client_license("old")))
-    assert license["IsLicensed"] == "true"
-    assert license["IsTrial"] == "true"
-    assert_status_ok(call(lambda: system.remove_license_file()))
+    # The driver sends only ``users``: a legacy request without the terms accepted, which a
+    # correct server refuses before it asks for a trial.
     assert_error(
-        call(lambda: system.request_trial_license(0)),
+        call(lambda: system.request_trial_license(100)),
         400,
-        None,
+        "api.license.request-trial.bad-request.terms-not-accepted",
     )
     assert_error(call(lambda: stub.user.system.request_trial_license(100)), 403, None)
     json_result(call(lambda: stub.user.system.get_prev_trial_license()))

@@ -113,6 +113,10 @@ PROBES: dict[Fault, Callable[[Api], bool]] = {
         "GoogleDeveloperKey" in api("GET", "/api/v4/config/client", "anonymous").json()
     ),
     Fault.PUT_CONFIG_KEEPS_MISSING: _put_keeps_missing,
+    Fault.JSON_CONTENT_TYPE_WITH_CHARSET: lambda api: (
+        api("GET", "/api/v4/system/ping").headers["content-type"]
+        == "application/json; charset=utf-8"
+    ),
 }
 
 

@@ -148,13 +148,7 @@ def test_load_metric(api: Api, running_stub: RunningStub) -> None:
 def test_trial_license(api: Api, running_stub: RunningStub) -> None:
     bad = api("POST", "/api/v4/trial-license", content=b'{"users": 5')
     assert error_id(bad) == "api.license.request-trial.bad-request"
-    mixed = api(
-        "POST",
-        "/api/v4/trial-license",
-        json={"users": 50, "terms_accepted": True, "company_name": "X"},
-    )
-    assert error_id(mixed) == "api.license.request-trial.bad-request"
-    too_few = api("POST", "/api/v4/trial-license", json={"users": 1})
+    too_few = api("POST", "/api/v4/trial-license", json={"users": 1, "terms_accepted": True})
     assert error_id(too_few) == "api.license.add_license.unique_users.app_error"
     assert api("GET", "/api/v4/trial-license/prev", "system_user").json() == {"IsLicensed": "false"}
     ok = api(
@@ -172,6 +166,124 @@ def test_trial_license(api: Api, running_stub: RunningStub) -> None:
     assert "Id" not in api("GET", "/api/v4/trial-license/prev", "system_user").json()
     again = api("POST", "/api/v4/trial-license", json={"users": 100})
     assert error_id(again) == "api.license.request-trial.can-start-trial.not-allowed"
+
+
+#: The extended request the official TypeScript client sends (``RequestLicenseBody``).
+EXTENDED_TRIAL = {
+    "users": 100,
+    "terms_accepted": True,
+    "receive_emails_accepted": False,
+    "contact_name": "Ada Admin",
+    "contact_email": "ada@example.com",
+    "company_name": "Example Corp",
+    "company_size": "1-10",
+    "company_country": "US",
+}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param({"users": 100, "terms_accepted": True}, id="legacy"),
+        pytest.param(
+            {"users": 100, "terms_accepted": True, "receive_emails_accepted": True},
+            id="legacy-with-emails",
+        ),
+        pytest.param(EXTENDED_TRIAL, id="extended"),
+        # IsLegacy looks only at the company and contact-name fields: an email alone does not
+        # make a request extended.
+        pytest.param(
+            {"users": 100, "terms_accepted": True, "contact_email": "a@example.com"},
+            id="legacy-with-contact-email",
+        ),
+    ],
+)
+def test_trial_request_bodies_upstream_accepts_install_a_trial(
+    api: Api, running_stub: RunningStub, body: dict[str, object]
+) -> None:
+    response = api("POST", "/api/v4/trial-license", json=body)
+    assert response.status_code == 200, response.text
+    assert running_stub.state.license is not None
+    assert running_stub.state.license.is_trial
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        pytest.param(
+            {"users": 100},
+            "api.license.request-trial.bad-request.terms-not-accepted",
+            id="legacy-no-terms",
+        ),
+        pytest.param(
+            {"users": 100, "terms_accepted": False, "receive_emails_accepted": True},
+            "api.license.request-trial.bad-request.terms-not-accepted",
+            id="legacy-terms-refused",
+        ),
+        pytest.param(
+            {"terms_accepted": True}, "api.license.request-trial.bad-request", id="legacy-no-users"
+        ),
+        pytest.param(
+            {**EXTENDED_TRIAL, "terms_accepted": False},
+            "api.license.request-trial.bad-request",
+            id="extended-terms-refused",
+        ),
+        pytest.param(
+            {**EXTENDED_TRIAL, "users": 0},
+            "api.license.request-trial.bad-request",
+            id="extended-no-users",
+        ),
+        pytest.param(
+            {**EXTENDED_TRIAL, "users": -5},
+            "api.license.request-trial.bad-request",
+            id="extended-negative-users",
+        ),
+        # upstream's "mix of legacy and new fields": some company fields, not all
+        pytest.param(
+            {**EXTENDED_TRIAL, "company_country": ""},
+            "api.license.request-trial.bad-request",
+            id="extended-without-country",
+        ),
+        pytest.param(
+            {"users": 50, "terms_accepted": True, "company_name": "X"},
+            "api.license.request-trial.bad-request",
+            id="extended-company-name-only",
+        ),
+        pytest.param(
+            {"users": 50, "terms_accepted": True, "contact_name": "Ada"},
+            "api.license.request-trial.bad-request",
+            id="extended-contact-name-only",
+        ),
+    ],
+)
+def test_trial_request_bodies_upstream_refuses_are_400(
+    api: Api, running_stub: RunningStub, body: dict[str, object], expected: str
+) -> None:
+    response = api("POST", "/api/v4/trial-license", json=body)
+    assert response.status_code == 400
+    assert error_id(response) == expected
+    assert running_stub.state.license is None or not running_stub.state.license.is_trial
+    assert running_stub.state.trial_allowed
+
+
+def test_servers_before_the_extended_trial_form_read_every_body_as_legacy() -> None:
+    with start_stub(StubOptions(server_version="7.9.0", local_mode=False)) as stub:
+        caller = Api(stub)
+        try:
+            # company fields are unknown to the struct, so an incomplete set is ignored
+            partial = {"users": 100, "terms_accepted": True, "company_name": "X"}
+            assert caller("POST", "/api/v4/trial-license", json=partial).status_code == 200
+        finally:
+            caller.close()
+    with start_stub(StubOptions(server_version="7.9.0", local_mode=False)) as stub:
+        caller = Api(stub)
+        try:
+            no_terms = caller(
+                "POST", "/api/v4/trial-license", json={**EXTENDED_TRIAL, "terms_accepted": False}
+            )
+            assert error_id(no_terms) == "api.license.request-trial.bad-request.terms-not-accepted"
+        finally:
+            caller.close()
 
 
 def test_team_edition() -> None:

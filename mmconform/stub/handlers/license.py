@@ -43,20 +43,12 @@ TRIAL_LICENSE_REQUEST = go.Pointer(
         },
     )
 )
-LEGACY_TRIAL_FIELDS = frozenset({"users", "terms_accepted", "receive_emails_accepted"})
-EXTENDED_TRIAL_FIELDS = frozenset(
-    {
-        "email",
-        "contact_name",
-        "contact_email",
-        "company_name",
-        "company_country",
-        "company_size",
-        "server_id",
-        "site_url",
-        "site_name",
-    }
-)
+#: Any of these set makes a request extended (``TrialLicenseRequest.IsLegacy`` is false)...
+EXTENDED_TRIAL_MARKERS = ("company_country", "company_name", "company_size", "contact_name")
+#: ... and an extended request is valid (``IsValid``) only with all of them set, the terms
+#: accepted and a positive user count. The email ``IsValid`` also wants is the requester's own,
+#: which the server fills in, so it is always set.
+EXTENDED_TRIAL_REQUIRED = EXTENDED_TRIAL_MARKERS
 
 
 def _upgrade_needed(status: int) -> AppError:
@@ -201,12 +193,19 @@ async def request_trial_license(ctx: Ctx) -> Response:
     if not decoded.ok or decoded.value is None:
         raise bad
     request: dict[str, Any] = decoded.value
-    set_fields = {key for key, value in request.items() if value not in ("", 0, False)}
-    legacy = set_fields & LEGACY_TRIAL_FIELDS
-    extended = set_fields & EXTENDED_TRIAL_FIELDS
-    if legacy - {"users"} and extended:
-        raise bad
-    users = int(request.get("users", 0))
+    users = int(request.get("users") or 0)
+    terms_accepted = request.get("terms_accepted") is True
+    if ctx.behaviour.trial_request_extended_form and not _is_legacy_trial(request):
+        # RequestTrialLicenseWithExtraFields: the business-email check is the licensing
+        # service's, which the stub does not call; then IsValid.
+        if not (terms_accepted and users > 0 and _has_all(request, EXTENDED_TRIAL_REQUIRED)):
+            raise bad
+    else:
+        # RequestTrialLicense (the legacy form).
+        if not terms_accepted:
+            raise AppError(400, "api.license.request-trial.bad-request.terms-not-accepted")
+        if users == 0:
+            raise bad
     _check_users(ctx, users)
     lic = make_trial_license(users, now_ms=st.now_ms())
     st.set_license(lic)
@@ -214,6 +213,15 @@ async def request_trial_license(ctx: Ctx) -> Response:
         st.prev_trial = lic
         st.trial_allowed = False
     return ctx.ok()
+
+
+def _has_all(request: dict[str, Any], fields: tuple[str, ...]) -> bool:
+    return all(request.get(name) for name in fields)
+
+
+def _is_legacy_trial(request: dict[str, Any]) -> bool:
+    """``TrialLicenseRequest.IsLegacy``: none of the company or contact-name fields is set."""
+    return not any(request.get(name) for name in EXTENDED_TRIAL_MARKERS)
 
 
 async def get_prev_trial_license(ctx: Ctx) -> Response:
