@@ -27,7 +27,6 @@ get_applied_schema_migrations, update_marketplace_visited_by_admin.
 from __future__ import annotations
 
 import io
-import os
 import socket
 import threading
 import zipfile
@@ -69,6 +68,18 @@ class Outcome:
     def ok(self) -> bool:
         return 200 <= self.status < 300
 
+
+# Under --dist loadgroup the whole module runs on one worker, so the last test can tell
+# whether every operation was checked.
+pytestmark = pytest.mark.xdist_group("real-client")
+
+#: The tests of this module that ran in this process (the last one checks all others did).
+_RAN_HERE: set[str] = set()
+
+
+@pytest.fixture(autouse=True)
+def _note_test_ran(request: pytest.FixtureRequest) -> None:
+    _RAN_HERE.add(request.node.originalname)
 
 def call(fn: Callable[[], Any]) -> Outcome:
     try:
@@ -734,16 +745,10 @@ def test_every_driver_operation_was_checked_against_the_contract(
     assert len(contract.operations) == 39
     lacking = {op.operation_id for op in contract.operations} - DRIVER_OPERATIONS
     assert lacking == {"RequestLicenseRenewalLink"}
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        pytest.skip("under pytest-xdist this module's tests are spread over several workers")
-    selected = {
-        item.name
-        for item in request.session.items
-        if getattr(item, "module", None) is request.module
-    }
-    defined = {name for name in vars(request.module) if name.startswith("test_")}
-    if defined - selected:
-        pytest.skip("only meaningful when the whole module runs")
+    names = [name for name in vars(request.module) if name.startswith("test_")]
+    earlier = set(names[: names.index(request.node.originalname)])
+    if earlier - _RAN_HERE:
+        pytest.skip("only meaningful when the whole module runs in this process")
     assert DRIVER_OPERATIONS - stub.recorder.checked == set()
 
 
