@@ -201,8 +201,8 @@ def render_requirements(requirements: Iterable[Requirement]) -> str:
                 applies += f"; {', '.join(req.editions)} builds"
             if req.features:
                 applies += f"; needs {', '.join(req.features)}"
-            operations = "every operation" if ALL_OPERATIONS in req.operations else ", ".join(
-                req.operations
+            operations = (
+                "every operation" if ALL_OPERATIONS in req.operations else ", ".join(req.operations)
             )
             cells = [f"`{req.id}`", req.must, operations, applies, req.source]
             lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
