@@ -34,6 +34,9 @@ class Fault(enum.Enum):
     RESTRICT_SYSTEM_ADMIN_IGNORED = "RESTRICT_SYSTEM_ADMIN_IGNORED"
     CLIENT_CONFIG_FULL_WITHOUT_SESSION = "CLIENT_CONFIG_FULL_WITHOUT_SESSION"
     PUT_CONFIG_KEEPS_MISSING = "PUT_CONFIG_KEEPS_MISSING"
+    PING_ROOT_STATUS_FOR_EVERYONE = "PING_ROOT_STATUS_FOR_EVERYONE"
+    CONFIG_UNFILTERED_FOR_READERS = "CONFIG_UNFILTERED_FOR_READERS"
+    CLIENT_LICENSE_UNTRIMMED = "CLIENT_LICENSE_UNTRIMMED"
 
     @classmethod
     def parse(cls, name: str) -> Fault:
@@ -70,6 +73,15 @@ _DESCRIPTIONS: dict[Fault, str] = {
     Fault.RESTRICT_SYSTEM_ADMIN_IGNORED: "RestrictSystemAdmin blocks nothing",
     Fault.CLIENT_CONFIG_FULL_WITHOUT_SESSION: "anonymous callers get the full client config",
     Fault.PUT_CONFIG_KEEPS_MISSING: "PUT /config keeps missing fields instead of resetting them",
+    Fault.PING_ROOT_STATUS_FOR_EVERYONE: (
+        "GET /system/ping shows `root_status` to callers without manage_system"
+    ),
+    Fault.CONFIG_UNFILTERED_FOR_READERS: (
+        "GET /config shows every setting to any sysconsole reader, unfiltered by permission"
+    ),
+    Fault.CLIENT_LICENSE_UNTRIMMED: (
+        "GET /license/client gives the full map to callers without read_license_information"
+    ),
 }
 
 __all__ = ["Fault"]
