@@ -97,6 +97,30 @@ def _cells() -> list[Any]:
     return params
 
 
+def _send_guarded(
+    cell: PlannedCell,
+    request: pytest.FixtureRequest,
+    send_example: Callable[..., httpx.Response],
+    reinstall_license: Callable[[ServerState], None],
+) -> httpx.Response:
+    """The cell's request, with the server-wide state it may change put back as system_admin:
+    the config restored, a license it removed installed again, a license it installed removed,
+    and server busy cleared when the request left the server busy (only then: clearing it is
+    one of the operations under test)."""
+    states = set(CONTRACT.operation(cell.operation).global_state) & GUARDED_STATES
+    if not states:
+        return send_example(cell.operation, cell.role)
+    server_state: ServerState = request.getfixturevalue("server_state")
+    licensed_before = server_state.licensed() if "license" in states else None
+    with server_state.guard(states - {"server_busy"}):
+        response = send_example(cell.operation, cell.role)
+        if licensed_before and not server_state.licensed():
+            reinstall_license(server_state)
+    if "server_busy" in states and server_state.busy():
+        server_state.clear_busy()
+    return response
+
+
 @pytest.mark.parametrize("cell", _cells())
 def test_permission(
     cell: PlannedCell,
@@ -122,16 +146,7 @@ def test_permission(
             f"{cell.operation} as {cell.role} would pass under the target's settings "
             f"({'; '.join(expectation.reasons)}), and the operation is destructive"
         )
-    states = set(op.global_state) & GUARDED_STATES
-    if not states:
-        response = send_example(cell.operation, cell.role)
-    else:
-        server_state: ServerState = request.getfixturevalue("server_state")
-        licensed_before = server_state.licensed() if "license" in states else None
-        with server_state.guard(states):
-            response = send_example(cell.operation, cell.role)
-            if licensed_before and not server_state.licensed():
-                reinstall_license(server_state)
+    response = _send_guarded(cell, request, send_example, reinstall_license)
     error_id = app_error_id(response)
     record_cell(
         request.node,
