@@ -243,6 +243,24 @@ def license_state(client_for: ClientFor, server_facts: ServerFacts) -> Callable[
     return licensed
 
 
+@pytest.fixture(scope="session")
+def conditions_for(
+    contract: Contract,
+    matrix_conditions: MatrixConditions,
+    license_state: Callable[[], bool | None],
+) -> Callable[[str], MatrixConditions]:
+    """``conditions_for(operation_id)``: the target's conditions for that operation's cells,
+    with the license state read now where a license decides (other tests may have installed or
+    removed one since the run began)."""
+
+    def conditions(operation_id: str) -> MatrixConditions:
+        if contract.operation(operation_id).license == "required":
+            return matrix_conditions.replace(licensed=license_state())
+        return matrix_conditions
+
+    return conditions
+
+
 @pytest.fixture
 def reinstall_license(target: Target) -> Callable[[ServerState], None]:
     """After a cell removed the server's license: install the target's accepted license

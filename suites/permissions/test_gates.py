@@ -91,7 +91,7 @@ def test_restrict_system_admin_refuses_as_the_version_does(
     operation_id: str,
     client_for: ClientFor,
     config_guard: dict[str, Any],
-    matrix_conditions: MatrixConditions,
+    conditions_for: Callable[[str], MatrixConditions],
     send_example: Callable[..., httpx.Response],
 ) -> None:
     """RestrictSystemAdmin on: every role is refused as erratum restricted-admin-error-codes
@@ -113,7 +113,7 @@ def test_restrict_system_admin_refuses_as_the_version_does(
         wrong = _check(
             operation_id,
             callers,
-            matrix_conditions.replace(restrict_system_admin=True),
+            conditions_for(operation_id).replace(restrict_system_admin=True),
             send_example,
         )
     finally:

@@ -125,22 +125,17 @@ def _send_guarded(
 def test_permission(
     cell: PlannedCell,
     request: pytest.FixtureRequest,
-    matrix_conditions: MatrixConditions,
+    conditions_for: Callable[[str], MatrixConditions],
     send_example: Callable[..., httpx.Response],
     response_checker: ResponseChecker,
     reproduce: Callable[[httpx.Response], str],
     run_allows_destructive: bool,
-    license_state: Callable[[], bool | None],
     reinstall_license: Callable[[ServerState], None],
 ) -> None:
     """The caller gets what the contract says: through the access check (neither 401 nor 403,
     a documented answer that fits its schema), or refused with the named status and AppError."""
     op = CONTRACT.operation(cell.operation)
-    conditions = matrix_conditions
-    if op.license == "required":
-        # other tests may have installed or removed a license since the run began
-        conditions = conditions.replace(licensed=license_state())
-    expectation = expected_cell(CONTRACT, cell.operation, cell.role, conditions)
+    expectation = expected_cell(CONTRACT, cell.operation, cell.role, conditions_for(cell.operation))
     if cell.refusal_only and not expectation.refused and not run_allows_destructive:
         pytest.skip(
             f"{cell.operation} as {cell.role} would pass under the target's settings "
