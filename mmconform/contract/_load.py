@@ -15,11 +15,18 @@ import yaml
 
 from mmconform._version import Version
 from mmconform.contract._model import (
+    BODY_CURRENT,
+    BODY_JSON,
+    BODY_MULTIPART,
+    BODY_NONE,
+    BODY_TEXT,
     ConfigGate,
     ContractEffects,
+    EditionGate,
     Erratum,
     Expectation,
     Operation,
+    RequestExample,
     VersionRule,
 )
 from mmconform.contract._requirements import (
@@ -38,12 +45,15 @@ from mmconform.contract._vocabulary import (
     BUILTIN_ROLES,
     CHECK_NAMES,
     DECISIONS,
+    DENIED_CELL_POLICIES,
+    EDITION_VALUES,
     ERRATA_TOPICS,
     GLOBAL_STATE_VALUES,
     HTTP_METHODS,
     LICENSE_VALUES,
     OPERATION_ANNOTATIONS,
     PERMISSIONS,
+    REQUEST_KEYS,
     ContractError,
 )
 
@@ -180,6 +190,13 @@ class _Parser:
                     f"{self._openapi_path}: operationId {operation.operation_id} is used twice"
                 )
             self._by_id[operation.operation_id] = operation
+        for operation in ops:
+            source = operation.request.body_from
+            if source is not None and source not in self._by_id:
+                raise self._fail(
+                    f"operation {operation.operation_id}: x-mm-request.body-from",
+                    f"unknown operationId {source!r}",
+                )
         return LoadedSpec(
             spec_dir=self.spec_dir,
             openapi_path=self._openapi_path,
@@ -287,6 +304,9 @@ class _Parser:
             param_names.append(str(param["name"]))
             if pversion is not None:
                 params[str(param["name"])] = pversion
+        destructive = flag("x-mm-destructive")
+        request = self._parse_request(raw, where, destructive=destructive)
+        edition_gates = self._parse_edition_gates(raw["x-mm-edition-gates"], where)
         self._raw_ops[op_id] = raw
         return Operation(
             operation_id=op_id,
@@ -298,12 +318,14 @@ class _Parser:
             min_version=min_version,
             removed_in=removed_in,
             license=choice("x-mm-license", LICENSE_VALUES),
-            destructive=flag("x-mm-destructive"),
+            destructive=destructive,
             global_state=names("x-mm-global-state", GLOBAL_STATE_VALUES),
             config_gates=gates,
             deprecated=bool(raw.get("deprecated", False)),
             parameters=tuple(param_names),
             local_mode=flag("x-mm-local-mode"),
+            edition_gates=edition_gates,
+            request=request,
             parameter_min_versions=MappingProxyType(params),
         )
 
@@ -316,8 +338,12 @@ class _Parser:
         allowed_roles = frozenset(BUILTIN_ROLES) | {ANONYMOUS}
         for index, gate in enumerate(raw):
             gwhere = f"{name}[{index}]"
-            if not isinstance(gate, dict) or set(gate) != keys:
-                raise self._fail(gwhere, f"expected exactly the keys {sorted(keys)}")
+            if not isinstance(gate, dict) or not keys <= set(gate) <= keys | {"error_id"}:
+                raise self._fail(
+                    gwhere, f"expected the keys {sorted(keys)} and optionally 'error_id'"
+                )
+            if not isinstance(gate.get("error_id", ""), str):
+                raise self._fail(gwhere, "error_id must be a string")
             denies = gate["denies"]
             if not isinstance(denies, list) or not set(denies) <= allowed_roles:
                 raise self._fail(gwhere, f"denies: expected roles from {sorted(allowed_roles)}")
@@ -325,10 +351,155 @@ class _Parser:
                 raise self._fail(gwhere, "setting must be a string and status an int")
             gates.append(
                 ConfigGate(
-                    gate["setting"], gate["value"], gate["default"], tuple(denies), gate["status"]
+                    gate["setting"],
+                    gate["value"],
+                    gate["default"],
+                    tuple(denies),
+                    gate["status"],
+                    gate.get("error_id"),
                 )
             )
         return tuple(gates)
+
+    def _parse_edition_gates(self, raw: Any, where: str) -> tuple[EditionGate, ...]:
+        name = f"{where}: x-mm-edition-gates"
+        if not isinstance(raw, list):
+            raise self._fail(name, f"expected a list, got {raw!r}")
+        gates = []
+        for index, gate in enumerate(raw):
+            gwhere = f"{name}[{index}]"
+            if not isinstance(gate, dict) or not {"edition", "status"} <= set(gate) <= {
+                "edition",
+                "status",
+                "error_id",
+            }:
+                raise self._fail(
+                    gwhere, "expected the keys edition, status and optionally error_id"
+                )
+            if gate["edition"] not in EDITION_VALUES:
+                raise self._fail(gwhere, f"edition: expected one of {sorted(EDITION_VALUES)}")
+            status = gate["status"]
+            if not isinstance(status, int) or isinstance(status, bool) or not 400 <= status < 600:
+                raise self._fail(gwhere, "status: expected an error status (4xx or 5xx)")
+            error_id = gate.get("error_id")
+            if error_id is not None and not (isinstance(error_id, str) and error_id):
+                raise self._fail(gwhere, "error_id: expected a non-empty string")
+            gates.append(EditionGate(str(gate["edition"]), status, error_id))
+        if len({gate.edition for gate in gates}) != len(gates):
+            raise self._fail(name, "at most one gate per edition")
+        return tuple(gates)
+
+    def _parse_request(
+        self, raw: dict[str, Any], where: str, *, destructive: bool
+    ) -> RequestExample:
+        """``x-mm-request``: a request every required parameter and body of the operation is
+        given in, with the body in the media type the operation declares."""
+        name = f"{where}: x-mm-request"
+        example = raw["x-mm-request"]
+        if not isinstance(example, dict):
+            raise self._fail(name, f"expected a mapping, got {example!r}")
+        unknown = set(example) - REQUEST_KEYS
+        if unknown:
+            raise self._fail(
+                name, f"unknown key(s) {sorted(unknown)} (known: {sorted(REQUEST_KEYS)})"
+            )
+
+        def strings(key: str) -> dict[str, str]:
+            value = example.get(key, {})
+            if not isinstance(value, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+            ):
+                raise self._fail(f"{name}.{key}", "expected a mapping of strings to strings")
+            return dict(value)
+
+        declared = [p for p in raw.get("parameters", []) or [] if isinstance(p, dict)]
+        path_names = {str(p["name"]) for p in declared if p.get("in") == "path"}
+        query_names = {str(p["name"]) for p in declared if p.get("in") == "query"}
+        required_query = {
+            str(p["name"]) for p in declared if p.get("in") == "query" and p.get("required")
+        }
+        path_params = strings("path")
+        if set(path_params) != path_names:
+            raise self._fail(
+                f"{name}.path", f"must give exactly the path parameters {sorted(path_names)}"
+            )
+        query = strings("query")
+        if not set(query) <= query_names:
+            raise self._fail(
+                f"{name}.query", f"unknown parameter(s) {sorted(set(query) - query_names)}"
+            )
+        if not required_query <= set(query):
+            raise self._fail(
+                f"{name}.query",
+                f"missing required parameter(s) {sorted(required_query - set(query))}",
+            )
+        bodies = [key for key in ("json", "text", "multipart", "body-from") if key in example]
+        if len(bodies) > 1:
+            raise self._fail(name, f"at most one body, got {bodies}")
+        body = (raw.get("requestBody") or {}) if isinstance(raw.get("requestBody"), dict) else {}
+        media = set((body.get("content") or {}).keys())
+        wanted_media = {
+            "json": "application/json",
+            "text": "application/json",
+            "body-from": "application/json",
+            "multipart": "multipart/form-data",
+        }
+        if bodies:
+            if wanted_media[bodies[0]] not in media:
+                raise self._fail(
+                    f"{name}.{bodies[0]}",
+                    f"the operation takes no {wanted_media[bodies[0]]} body",
+                )
+        elif body.get("required"):
+            raise self._fail(
+                name, "the operation requires a body; give json, text, multipart or body-from"
+            )
+        kind = (
+            {
+                "json": BODY_JSON,
+                "text": BODY_TEXT,
+                "multipart": BODY_MULTIPART,
+                "body-from": BODY_CURRENT,
+            }[bodies[0]]
+            if bodies
+            else BODY_NONE
+        )
+        text = example.get("text", "")
+        if not isinstance(text, str):
+            raise self._fail(f"{name}.text", "expected a string")
+        body_from = example.get("body-from")
+        if body_from is not None and not isinstance(body_from, str):
+            raise self._fail(f"{name}.body-from", "expected an operationId")
+        overrides = example.get("set", {})
+        if overrides and body_from is None:
+            raise self._fail(f"{name}.set", "only with body-from")
+        if not isinstance(overrides, dict) or not all(isinstance(k, str) and k for k in overrides):
+            raise self._fail(f"{name}.set", "expected a mapping of dotted setting paths")
+        policy = example.get("denied-cells")
+        if destructive and policy is None:
+            raise self._fail(
+                f"{name}.denied-cells",
+                "destructive operations must say where callers that must be refused may send "
+                f"it: one of {sorted(DENIED_CELL_POLICIES)}",
+            )
+        if not destructive and policy is not None:
+            raise self._fail(f"{name}.denied-cells", "only for destructive operations")
+        if policy is not None and policy not in DENIED_CELL_POLICIES:
+            raise self._fail(
+                f"{name}.denied-cells",
+                f"unknown value {policy!r} (expected one of {sorted(DENIED_CELL_POLICIES)})",
+            )
+        return RequestExample(
+            path_params=MappingProxyType(path_params),
+            query=MappingProxyType(query),
+            body_kind=kind,
+            json_body=example.get("json"),
+            text_body=text,
+            files=MappingProxyType(strings("multipart")),
+            body_from=body_from,
+            overrides=MappingProxyType(dict(overrides)),
+            denied_cells=str(policy or "always"),
+        )
 
     def _parse_errata(self) -> tuple[Erratum, ...]:
         path = self._errata_path

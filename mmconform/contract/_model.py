@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -14,18 +15,76 @@ from mmconform.contract._vocabulary import ALL_OPERATIONS, API_PREFIX
 
 @dataclass(frozen=True)
 class ConfigGate:
-    """A configuration setting that, at ``value``, denies ``denies`` with ``status``."""
+    """A configuration setting that, at ``value``, denies ``denies`` with ``status`` (and the
+    AppError id ``error_id``, when the gate names one)."""
 
     setting: str
     value: Any
     default: Any
     denies: tuple[str, ...]
     status: int
+    error_id: str | None = None
 
     @property
     def active_by_default(self) -> bool:
         """True when a default install has the setting at the denying value."""
         return bool(self.default == self.value)
+
+
+@dataclass(frozen=True)
+class EditionGate:
+    """Builds of ``edition`` answer every caller that passes the permission check with
+    ``status``; ``error_id`` None means any AppError id but the permission error."""
+
+    edition: str
+    status: int
+    error_id: str | None = None
+
+
+#: The body kinds of a request example.
+BODY_NONE = "none"
+BODY_JSON = "json"
+BODY_TEXT = "text"
+BODY_MULTIPART = "multipart"
+BODY_CURRENT = "current"
+
+
+@dataclass(frozen=True)
+class RequestExample:
+    """The minimal request of ``x-mm-request``: one that reaches the operation's permission
+    check, and that a server which wrongly accepted it could act on only harmlessly (or in a way
+    the run's guards put back), as ``denied_cells`` records for destructive operations."""
+
+    path_params: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+    query: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+    #: one of BODY_NONE, BODY_JSON, BODY_TEXT, BODY_MULTIPART, BODY_CURRENT
+    body_kind: str = BODY_NONE
+    #: the JSON body (BODY_JSON)
+    json_body: Any = field(default=None, hash=False)
+    #: the raw body, sent as application/json (BODY_TEXT)
+    text_body: str = ""
+    #: form field name -> file content (BODY_MULTIPART)
+    files: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+    #: the operation whose current answer (read by a caller that sees everything) is the body
+    #: (BODY_CURRENT)
+    body_from: str | None = None
+    #: dotted setting path -> value, applied to the ``body_from`` document
+    overrides: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+    #: where a caller the server must refuse may send it, for destructive operations
+    denied_cells: str = "always"
+
+    def body_for(self, current: Mapping[str, Any]) -> dict[str, Any]:
+        """The BODY_CURRENT body: a copy of ``current`` with the overrides applied."""
+        body: dict[str, Any] = json.loads(json.dumps(dict(current)))
+        for dotted, value in self.overrides.items():
+            node: Any = body
+            *parents, leaf = dotted.split(".")
+            for part in parents:
+                if not isinstance(node.get(part), dict):
+                    node[part] = {}
+                node = node[part]
+            node[leaf] = value
+        return body
 
 
 @dataclass(frozen=True)
@@ -47,6 +106,8 @@ class Operation:
     deprecated: bool = False
     parameters: tuple[str, ...] = ()
     local_mode: bool = False
+    edition_gates: tuple[EditionGate, ...] = ()
+    request: RequestExample = field(default_factory=RequestExample, hash=False)
     #: parameter name -> first server version that knows it (parameters with a known minimum)
     parameter_min_versions: Mapping[str, Version] = field(
         default_factory=lambda: MappingProxyType({}), hash=False

@@ -97,6 +97,19 @@ OPERATION_ANNOTATIONS: Final = (
     "x-mm-global-state",
     "x-mm-config-gates",
     "x-mm-local-mode",
+    "x-mm-edition-gates",
+    "x-mm-request",
+)
+#: Builds of the server: a Team Edition build, or an Enterprise-ready one.
+EDITION_VALUES: Final = frozenset({"enterprise", "team"})
+#: Keys of an ``x-mm-request`` example.
+REQUEST_KEYS: Final = frozenset(
+    {"path", "query", "json", "text", "multipart", "body-from", "set", "denied-cells"}
+)
+#: ``x-mm-request.denied-cells``: where the request may be sent by a caller a correct server
+#: refuses, although the operation is destructive.
+DENIED_CELL_POLICIES: Final = frozenset(
+    {"always", "when-unlicensed", "on-enterprise-builds", "disposable-targets-only"}
 )
 HTTP_METHODS: Final = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 ALL_OPERATIONS: Final = "*"

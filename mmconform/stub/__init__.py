@@ -4,7 +4,8 @@
 >>> with start_stub(StubOptions()) as stub:          # doctest: +SKIP
 ...     stub.url, stub.tokens["system_admin"]
 
-See ``mmconform/stub/README.md`` for options, roles, faults, variants and what is simulated.
+See ``mmconform/stub/README.md`` for options, roles, faults (named ones and single permission
+cells), variants and what is simulated.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ from mmconform.stub._options import DEFAULT_SERVER_VERSION, StubOptions
 from mmconform.stub._server import RunningStub, start_stub
 from mmconform.stub._state import FakeClock, StubState
 from mmconform.stub.app import create_app
+from mmconform.stub.cell_faults import CellFault
 from mmconform.stub.faults import Fault
 from mmconform.stub.variants import Variant
 
 __all__ = [
     "DEFAULT_SERVER_VERSION",
+    "CellFault",
     "FakeClock",
     "Fault",
     "RunningStub",

@@ -13,6 +13,7 @@ from types import FrameType
 from mmconform._version import Version
 from mmconform.stub._options import DEFAULT_SERVER_VERSION, StubOptions
 from mmconform.stub._server import start_stub
+from mmconform.stub.cell_faults import CELL_CALLERS, CellFault
 from mmconform.stub.faults import Fault
 from mmconform.stub.variants import Variant
 
@@ -26,8 +27,11 @@ def _version(text: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _fault(text: str) -> Fault:
+def _fault(text: str) -> Fault | CellFault:
+    """A named fault, or a cell fault ``grant|deny:OPERATION:CALLER``."""
     try:
+        if ":" in text:
+            return CellFault.parse(text)
         return Fault.parse(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
@@ -60,7 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
             "system endpoints. It prints the URL and writes a target file for "
             "`pytest --target-file`, then serves until SIGINT or SIGTERM."
         ),
-        epilog="faults (for --fault):\n" + faults + "\n\nvariants (for --variant):\n" + variants,
+        epilog="faults (for --fault):\n"
+        + faults
+        + "\n  grant:OPERATION:CALLER / deny:OPERATION:CALLER: one cell of the permission matrix "
+        "answered wrongly\n    (e.g. grant:GetLogs:system_user; callers: "
+        + ", ".join(CELL_CALLERS)
+        + ")\n\nvariants (for --variant):\n"
+        + variants,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
@@ -108,7 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=_fault,
         default=[],
         metavar="NAME",
-        help="switch on a deliberate defect (repeatable; see the list below)",
+        help="switch on a deliberate defect, or a cell fault grant|deny:OPERATION:CALLER "
+        "(repeatable; see the list below)",
     )
     parser.add_argument(
         "--variant",
@@ -147,7 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--license-file: no such file: {args.license_file}")
     options = StubOptions(
         server_version=args.server_version,
-        faults=frozenset(args.fault),
+        faults=frozenset(f for f in args.fault if isinstance(f, Fault)),
+        cell_faults=frozenset(f for f in args.fault if isinstance(f, CellFault)),
         variants=frozenset(args.variant),
         config_path=args.config_file,
         local_mode=not args.no_local_mode,

@@ -127,6 +127,8 @@ class Session:
     user: User | None = None
     local: bool = False
     extra_permissions: frozenset[str] = field(default_factory=frozenset)
+    #: a cell fault lets this caller through every access check of the operation
+    granted: bool = False
 
     @property
     def user_id(self) -> str:
@@ -142,8 +144,13 @@ class Session:
     def is_system_admin(self) -> bool:
         return self.user is not None and self.user.role == "system_admin"
 
+    @property
+    def anonymous(self) -> bool:
+        """No user, not the socket, and no cell fault letting it through."""
+        return self.user is None and not self.local and not self.granted
+
     def has_permission(self, perm: str) -> bool:
-        if self.local or self.is_system_admin:
+        if self.local or self.is_system_admin or self.granted:
             return True
         if self.user is None:
             return False
@@ -151,7 +158,7 @@ class Session:
 
     def has_any(self, prefix: str) -> bool:
         """True when the session holds any permission starting with ``prefix``."""
-        if self.local or self.is_system_admin:
+        if self.local or self.is_system_admin or self.granted:
             return True
         if self.user is None:
             return False

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from mmconform._version import Version
+from mmconform.stub.cell_faults import CellFault
 from mmconform.stub.faults import Fault
 from mmconform.stub.variants import Variant
 
@@ -21,6 +22,8 @@ class StubOptions:
 
     server_version   the Mattermost version to imitate (version-dependent behaviour, X-Version-Id)
     faults           deliberate defects to switch on (see ``faults.Fault``)
+    cell_faults      single cells of the permission matrix answered wrongly
+                     (see ``cell_faults.CellFault``: grant or deny one caller one operation)
     variants         correct but stricter-than-upstream behaviours (see ``variants.Variant``)
     tokens           fixed bearer tokens per role (random per start otherwise)
     config_path      the config file (read at start if it exists, written on every save,
@@ -38,6 +41,7 @@ class StubOptions:
 
     server_version: str = DEFAULT_SERVER_VERSION
     faults: frozenset[Fault] = frozenset()
+    cell_faults: frozenset[CellFault] = frozenset()
     variants: frozenset[Variant] = frozenset()
     tokens: Mapping[str, str] | None = None
     config_path: Path | None = None
@@ -57,6 +61,7 @@ class StubOptions:
         if self.edition not in ("enterprise", "team"):
             raise ValueError(f"edition must be 'enterprise' or 'team', not {self.edition!r}")
         object.__setattr__(self, "faults", frozenset(self.faults))
+        object.__setattr__(self, "cell_faults", frozenset(self.cell_faults))
         object.__setattr__(self, "variants", frozenset(self.variants))
 
     @property

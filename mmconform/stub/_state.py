@@ -21,6 +21,7 @@ from mmconform.stub._errors import new_id
 from mmconform.stub._license import License, verify_license
 from mmconform.stub._logbuffer import LogBuffer
 from mmconform.stub._options import StubOptions
+from mmconform.stub.cell_faults import CellFault
 from mmconform.stub.faults import Fault
 from mmconform.stub.variants import Variant
 
@@ -80,6 +81,8 @@ class StubState:
         self.behaviour = Behaviour(options.version)
         self.server_version = str(options.version)
         self.faults = options.faults
+        # single permission-matrix cells answered wrongly; tests may replace the set
+        self.cell_faults: frozenset[CellFault] = options.cell_faults
         self.variants = options.variants
         # how often each variant refused input upstream would have accepted
         self.variant_refusals: Counter[Variant] = Counter()

@@ -9,6 +9,7 @@ handler outside that pipeline: 404 with neither X-Request-Id nor X-Version-Id.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import traceback
@@ -23,11 +24,18 @@ from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.types import Receive, Scope, Send
 
-from mmconform.stub._auth import Session, User
+from mmconform.stub._auth import ANONYMOUS, Session, User
 from mmconform.stub._context import Ctx, Op
-from mmconform.stub._errors import AppError, new_id, render_message, session_expired
+from mmconform.stub._errors import (
+    AppError,
+    new_id,
+    permission_error,
+    render_message,
+    session_expired,
+)
 from mmconform.stub._options import StubOptions
 from mmconform.stub._state import StubState
+from mmconform.stub.cell_faults import CellFault
 from mmconform.stub.faults import Fault
 from mmconform.stub.handlers import OPERATIONS
 
@@ -98,12 +106,11 @@ class Dispatcher:
         self.state = state
         self.local = local
         version = state.behaviour.version
-        ops = [
-            op
-            for op in OPERATIONS
-            if (op.served_locally_in(version) if local else op.tcp and op.exists_in(version))
-        ]
+        # Every operation of the version is routed; those this transport does not serve go to
+        # the catch-all, unless a cell fault grants the caller the route.
+        ops = [op for op in OPERATIONS if op.exists_in(version)]
         self.router = Router(ops)
+        self.served = {op.name: op.served_locally_in(version) if local else op.tcp for op in ops}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -111,6 +118,8 @@ class Dispatcher:
             return
         request = Request(scope, receive)
         op, params = self.router.resolve(request.scope.get("path", "/"), request.method)
+        if op is not None and not self.served[op.name] and not self._granted_route(request, op):
+            op = None
         if op is None:
             response = catch_all_404(request.scope.get("path", "/"))
         else:
@@ -130,13 +139,15 @@ class Dispatcher:
         try:
             if not self.local:
                 session = self._authenticate(request, op)
+            if state.cell_faults:
+                session = self._cell_fault(op, session)
             if (
                 op.name == "GetSupportedTimezone"
                 and Fault.TIMEZONES_IGNORE_AUTH in state.faults
                 and session.user is None
             ):
                 pass
-            elif op.auth in ("session", "trust") and session.user is None and not session.local:
+            elif op.auth in ("session", "trust") and session.anonymous:
                 raise session_expired("UserRequired")
             ctx = Ctx(request, state, session, request_id, op, params, local=self.local)
             response = await op.handler(ctx)
@@ -174,6 +185,31 @@ class Dispatcher:
                 f"method={request.method} status={response.status_code}",
             )
         return response
+
+    # ------------------------------------------------------------------------------------------
+    def _cell_fault(self, op: Op, session: Session) -> Session:
+        """A cell fault for this operation and caller: ``deny`` refuses the caller here,
+        ``grant`` lets it through every access check of the handler."""
+        faults = self.state.cell_faults
+        caller = session.role
+        if CellFault("deny", op.name, caller) in faults:
+            raise permission_error(session.user_id, f"{op.name} denied to {caller} (cell fault)")
+        if CellFault("grant", op.name, caller) in faults:
+            return dataclasses.replace(session, granted=True)
+        return session
+
+    def _granted_route(self, request: Request, op: Op) -> bool:
+        """Whether a cell fault grants the caller a route this transport does not serve."""
+        faults = self.state.cell_faults
+        if not faults:
+            return False
+        if self.local:
+            caller = "local"
+        else:
+            token, _ = _parse_token(request)
+            user = self.state.by_token.get(token) or self.state.by_access_token.get(token)
+            caller = user.role if token and user is not None else ANONYMOUS
+        return CellFault("grant", op.name, caller) in faults
 
     def _url_too_long(self, request: Request) -> bool:
         path = request.scope.get("path", "/")

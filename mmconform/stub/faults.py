@@ -35,6 +35,9 @@ class Fault(enum.Enum):
     CLIENT_CONFIG_FULL_WITHOUT_SESSION = "CLIENT_CONFIG_FULL_WITHOUT_SESSION"
     PUT_CONFIG_KEEPS_MISSING = "PUT_CONFIG_KEEPS_MISSING"
     JSON_CONTENT_TYPE_WITH_CHARSET = "JSON_CONTENT_TYPE_WITH_CHARSET"
+    PING_ROOT_STATUS_FOR_EVERYONE = "PING_ROOT_STATUS_FOR_EVERYONE"
+    CONFIG_UNFILTERED_FOR_READERS = "CONFIG_UNFILTERED_FOR_READERS"
+    CLIENT_LICENSE_UNTRIMMED = "CLIENT_LICENSE_UNTRIMMED"
 
     @classmethod
     def parse(cls, name: str) -> Fault:
@@ -74,6 +77,15 @@ _DESCRIPTIONS: dict[Fault, str] = {
     Fault.JSON_CONTENT_TYPE_WITH_CHARSET: (
         "JSON answers are labelled `application/json; charset=utf-8`, a type the official clients "
         "do not decode"
+    ),
+    Fault.PING_ROOT_STATUS_FOR_EVERYONE: (
+        "GET /system/ping shows `root_status` to callers without manage_system"
+    ),
+    Fault.CONFIG_UNFILTERED_FOR_READERS: (
+        "GET /config shows every setting to any sysconsole reader, unfiltered by permission"
+    ),
+    Fault.CLIENT_LICENSE_UNTRIMMED: (
+        "GET /license/client gives the full map to callers without read_license_information"
     ),
 }
 

@@ -51,6 +51,8 @@ ANNOTATIONS = (
     "x-mm-global-state",
     "x-mm-config-gates",
     "x-mm-local-mode",
+    "x-mm-edition-gates",
+    "x-mm-request",
 )
 ADMINISH = {"system_admin", "system_manager", "system_user_manager", "system_read_only_admin"}
 ALL_ROLES = ADMINISH | {"system_user"}

@@ -81,6 +81,7 @@ _RAN_HERE: set[str] = set()
 def _note_test_ran(request: pytest.FixtureRequest) -> None:
     _RAN_HERE.add(request.node.originalname)
 
+
 def call(fn: Callable[[], Any]) -> Outcome:
     try:
         result = fn()

@@ -64,6 +64,13 @@ def _unhealthy_ping_with_rest_semantics_is_500(api: Api) -> bool:
     return api("GET", "/api/v4/system/ping?use_rest_semantics=true").status_code == 500
 
 
+def _untrimmed_license(api: Api) -> bool:
+    valid = load_fixture_license("valid")
+    assert api("POST", "/api/v4/license", files={"license": ("l", valid)}).status_code == 200
+    shown = api("GET", "/api/v4/license/client?format=old", "system_user").json()
+    return "Id" in shown
+
+
 # fault -> a probe that answers True when the broken behaviour is visible
 PROBES: dict[Fault, Callable[[Api], bool]] = {
     Fault.BUSY_MISSING_EXPIRES: lambda api: (
@@ -117,6 +124,15 @@ PROBES: dict[Fault, Callable[[Api], bool]] = {
         api("GET", "/api/v4/system/ping").headers["content-type"]
         == "application/json; charset=utf-8"
     ),
+    Fault.PING_ROOT_STATUS_FOR_EVERYONE: lambda api: (
+        "root_status"
+        in api("GET", "/api/v4/system/ping?get_server_status=true", "system_user").json()
+    ),
+    Fault.CONFIG_UNFILTERED_FOR_READERS: lambda api: (
+        api("GET", "/api/v4/config", "system_user_manager").json()["SqlSettings"]["DriverName"]
+        is not None
+    ),
+    Fault.CLIENT_LICENSE_UNTRIMMED: lambda api: _untrimmed_license(api),
 }
 
 

@@ -62,7 +62,7 @@ def render_config(
         out = cfgmod.clone(cfg)
     else:
         out = access.sanitize(cfg)
-    if not ctx.session.local:
+    if not ctx.session.local and not ctx.fault(Fault.CONFIG_UNFILTERED_FOR_READERS):
         out = access.filter_read_in_place(out, _readable(ctx))
     if remove_masked or remove_defaults:
         out = cfgmod.prune(out, remove_masked=remove_masked, remove_defaults=remove_defaults)
@@ -84,7 +84,13 @@ async def get_config(ctx: Ctx) -> Response:
 def _config_body(ctx: Ctx, *, remove_masked: bool = False, remove_defaults: bool = False) -> bytes:
     """The rendered current config for this caller, cached per config generation and role."""
     st = ctx.state
-    key = (ctx.session.role, remove_masked, remove_defaults, st.restrict_system_admin)
+    key = (
+        ctx.session.role,
+        ctx.session.granted,
+        remove_masked,
+        remove_defaults,
+        st.restrict_system_admin,
+    )
     return st.cached_config_body(
         key,
         lambda: render_config(

@@ -138,8 +138,8 @@ async def remove_license(ctx: Ctx) -> Response:
     return ctx.ok()
 
 
-def _license_map(ctx: Ctx, lic: License | None) -> dict[str, str]:
-    full = ctx.has_permission("read_license_information")
+def _license_map(ctx: Ctx, lic: License | None, *, untrimmed: bool = False) -> dict[str, str]:
+    full = untrimmed or ctx.has_permission("read_license_information")
     return client_license_map(lic, full=full)
 
 
@@ -153,7 +153,8 @@ async def get_client_license(ctx: Ctx) -> Response:
             )
         if fmt != "old":
             raise invalid_param("format")
-    return ctx.json(_license_map(ctx, ctx.state.license), sort_keys=True)
+    untrimmed = ctx.fault(Fault.CLIENT_LICENSE_UNTRIMMED)
+    return ctx.json(_license_map(ctx, ctx.state.license, untrimmed=untrimmed), sort_keys=True)
 
 
 async def get_load_metric(ctx: Ctx) -> Response:

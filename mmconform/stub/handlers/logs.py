@@ -119,7 +119,7 @@ async def post_log(ctx: Ctx) -> Response:
     st = ctx.state
     force_debug = False
     if not st.developer:
-        if ctx.session.user is None and not ctx.session.local:
+        if ctx.session.anonymous:
             raise AppError(403, "api.context.permissions.app_error")
         if not ctx.has_permission("manage_system"):
             force_debug = True

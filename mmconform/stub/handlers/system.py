@@ -113,7 +113,10 @@ async def get_ping(ctx: Ctx) -> Response:
             status = "UNHEALTHY"
         body["database_status"] = db_status
         body["filestore_status"] = file_status
-        if b.ping_root_status and ctx.has_permission("manage_system"):
+        shown = ctx.has_permission("manage_system") or ctx.fault(
+            Fault.PING_ROOT_STATUS_FOR_EVERYONE
+        )
+        if b.ping_root_status and shown:
             body["root_status"] = hasattr(os, "geteuid") and os.geteuid() == 0
         headers = {"Status": status, "Database_status": db_status, "Filestore_status": file_status}
     device_id = qget(ctx, "device_id")
