@@ -40,6 +40,9 @@ MARKERS = (
     "mm_operation(*operation_ids): the spec operations a test exercises",
     "mm_role(*roles): roles whose tokens the test needs (skipped, with the reason, if absent)",
     "mm_destructive: the test changes state a real server cannot afford to lose",
+    "mm_refusal_only: the test only sends requests a correct server refuses, and what a wrong "
+    "server would do with them is harmless or put back by the test: it runs even where "
+    "destructive operations are excluded",
     "mm_global_state(*states): server-wide states the test changes (decides its xdist group)",
     "mm_requirement(*ids): requirements of spec/requirements.yaml the test proves",
     "mm_feature(*names): optional features of the target the test needs",
@@ -138,7 +141,8 @@ def exclusion_reason(
         reason = operation.unavailability(facts.server_version)
         if reason is not None:
             return reason
-        if operation.destructive and not facts.allow_destructive:
+        refusal_only = item.get_closest_marker("mm_refusal_only") is not None
+        if operation.destructive and not facts.allow_destructive and not refusal_only:
             return (
                 f"{operation.operation_id} is destructive (x-mm-destructive) and "
                 "--allow-destructive is off for this target"

@@ -41,6 +41,9 @@ class ServerState:
 
     client: httpx.Client
     local: httpx.Client | None = None
+    #: a license the target accepts (the target file's license_file), to put back one a test
+    #: removed
+    license: bytes | None = None
     _config_client: httpx.Client | None = None
 
     # --- config -----------------------------------------------------------------------------
@@ -103,6 +106,27 @@ class ServerState:
         body = response.json()
         return isinstance(body, dict) and str(body.get("IsLicensed", "")).lower() == "true"
 
+    def _restore_license(self, licensed_before: bool) -> None:
+        now = self.licensed()
+        if now == licensed_before or now is None:
+            return
+        if not licensed_before:
+            self.client.delete("/license")
+            return
+        if self.license is None:
+            warnings.warn(
+                "the server's license was removed in this test and the target file names no "
+                "license_file to put it back",
+                stacklevel=4,
+            )
+            return
+        files = {"license": ("mattermost.mattermost-license", self.license)}
+        status = self.client.post("/license", files=files).status_code
+        if status != 200:
+            raise StateNotRestored(
+                f"the removed license could not be put back: POST /license {status}"
+            )
+
     # --- all of them ------------------------------------------------------------------------
 
     def changes_since(self, snapshot: Mapping[str, Any] | None) -> list[str]:
@@ -128,8 +152,9 @@ class ServerState:
         """Around a block that may change ``states``: record what can be put back, and put it
         back afterwards, whatever happened in the block.
 
-        ``config`` is restored to its snapshot; ``server_busy`` is cleared; a license the block
-        installed on an unlicensed server is removed again (a license it removed cannot be put
+        ``config`` is restored to its snapshot; ``server_busy`` is cleared when the block left it
+        set; a license the block installed on an unlicensed server is removed again, and one it
+        removed is installed again from the target's license file (without one it cannot be put
         back, which is why license removal is a destructive operation). Other states are not
         guarded here.
         """
@@ -140,23 +165,18 @@ class ServerState:
             yield
         finally:
             problems: list[str] = []
-            if "server_busy" in wanted:
+            if "server_busy" in wanted and self.busy() is not False:
                 problems += _collect(self.clear_busy)
             if before is not None:
                 problems += _collect(lambda: self.restore_config(before))
-            if licensed is False and self.licensed():
-                self.client.delete("/license")
-            elif licensed and not self.licensed():
-                warnings.warn(
-                    "the server's license was removed in this test (destructive operations "
-                    "were allowed); it cannot be put back automatically",
-                    stacklevel=3,
-                )
+            if licensed is not None:
+                problems += _collect(lambda: self._restore_license(licensed))
             if problems:
                 raise StateNotRestored("; ".join(problems))
 
 
 def _collect(action: Any) -> list[str]:
+    """Run a restoring action; what it could not put back, as a problem to report."""
     try:
         action()
     except StateNotRestored as exc:

@@ -195,7 +195,8 @@ class ConformanceSession:
                 if target.local_socket
                 else None
             )
-            yield ServerState(client, local)
+            license = target.license_file.read_bytes() if target.license_file else None
+            yield ServerState(client, local, license)
 
     @property
     def is_worker(self) -> bool:

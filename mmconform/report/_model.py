@@ -48,7 +48,8 @@ class Cell:
 
     operation: str
     role: str
-    #: "allowed", "denied" or "unauthenticated"
+    #: what the caller should get (mmconform.contract.ACCESS_KINDS): "allowed", "denied",
+    #: "unauthenticated", "refused", "not_served" or "either" (where a condition is unknown)
     expected: str
     #: the statuses the expectation accepts
     expected_statuses: tuple[int, ...]

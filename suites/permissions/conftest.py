@@ -1,19 +1,16 @@
-"""Shared pieces of the permission suite: the target's conditions as the matrix needs them, the
-request of each operation (``x-mm-request``), and the rule that lets refusals of destructive
-operations run where destructive operations are excluded.
+"""Shared pieces of the permission suite: the target's conditions as the matrix needs them, and
+the request of each operation (``x-mm-request``).
 
 Refusals that still run. The plugin deselects every test of a destructive operation unless
-``--allow-destructive`` is on. A test marked ``mm_refusal_only`` sends only requests a correct
-server refuses (or ignores), and what a wrong server would do with them is harmless or put back
-by the test's guards (``x-mm-request.denied-cells`` of each operation decides which refusals
-qualify). For such tests, the destructive operations are hidden from the selection and shown
-again once it is made, so they run on every target. (With ``--operation`` they are left to the
-plugin's selection, which deselects them where destructive operations are excluded.)
+``--allow-destructive`` is on, except tests marked ``mm_refusal_only``: they send only requests
+a correct server refuses (or ignores), and what a wrong server would do with them is harmless or
+put back by the test's guards (``x-mm-request.denied-cells`` of each operation decides which
+refusals qualify).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
@@ -37,64 +34,13 @@ from mmconform.harness import (
     Target,
     curl_command,
     redact,
-    session_of,
 )
 
 ClientFor = Callable[..., httpx.Client]
 SendExample = Callable[..., httpx.Response]
 
-REFUSAL_ONLY = "mm_refusal_only"
-_HIDDEN = pytest.StashKey[tuple[str, ...]]()
 #: settings read at the start of the run that decide who passes (besides the config gates)
 RESTRICT_SETTING = "ExperimentalSettings.RestrictSystemAdmin"
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers",
-        f"{REFUSAL_ONLY}: the test only sends requests a correct server refuses, and a wrong "
-        "server acting on them could do no harm the test does not put back: it runs even where "
-        "destructive operations are excluded",
-    )
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_collection_modifyitems(
-    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
-) -> Iterator[None]:
-    """Around the plugin's selection: the destructive operations of refusal-only tests are
-    hidden from it, then marked on the tests again."""
-    _hide_destructive_operations(config, items)
-    result = yield
-    for item in items:
-        hidden = item.stash.get(_HIDDEN, ())
-        if hidden:
-            item.add_marker(pytest.mark.mm_operation(*hidden))
-    return result
-
-
-def _hide_destructive_operations(config: pytest.Config, items: list[pytest.Item]) -> None:
-    run = session_of(config)
-    if not run.active or run.allow_destructive or run.options.selected_operations:
-        return
-    contract = run.contract
-    for item in items:
-        if item.get_closest_marker(REFUSAL_ONLY) is None:
-            continue
-        marks = [mark for mark in item.own_markers if mark.name == "mm_operation"]
-        hidden = tuple(
-            str(op_id)
-            for mark in marks
-            for op_id in mark.args
-            if contract.operation(str(op_id)).destructive
-        )
-        if not hidden:
-            continue
-        item.stash[_HIDDEN] = hidden
-        item.own_markers[:] = [mark for mark in item.own_markers if mark not in marks]
-        kept = [str(op) for mark in marks for op in mark.args if str(op) not in hidden]
-        if kept:
-            item.add_marker(pytest.mark.mm_operation(*kept))
 
 
 # --- the target's conditions --------------------------------------------------------------------
