@@ -140,6 +140,8 @@ async def remove_license(ctx: Ctx) -> Response:
 
 def _license_map(ctx: Ctx, lic: License | None) -> dict[str, str]:
     full = ctx.has_permission("read_license_information")
+    if ctx.fault(Fault.CLIENT_LICENSE_NOT_TRIMMED):
+        full = True
     return client_license_map(lic, full=full)
 
 
