@@ -149,9 +149,7 @@ def test_suites_pass_against_a_correct_server(tmp_path: Path, version: str, edit
     contract = load_contract()
     for nodeid, reason in everything.items():
         if not nodeid.startswith(CONTRACT):
-            _assert_deselected_by_version(
-                contract, Version.parse(version), nodeid, reason, edition
-            )
+            _assert_deselected_by_version(contract, Version.parse(version), nodeid, reason, edition)
     deselected = {k: v for k, v in everything.items() if k.startswith(CONTRACT)}
     expected = expected_deselections(contract, Version.parse(version))
     assert set(deselected) == set(expected), (
