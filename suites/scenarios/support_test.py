@@ -33,10 +33,44 @@ ERROR_SHAPE = "errors.app-error-shape"
 _BODY_LIMIT = 600
 
 
+#: Parts of setting names whose values are secrets; a failure never prints such a value.
+_SECRET_NAME_PARTS = ("password", "secret", "datasource", "salt", "encryptkey", "splitkey")
+
+
+def is_secret_name(name: str) -> bool:
+    lowered = name.lower()
+    return any(part in lowered for part in _SECRET_NAME_PARTS)
+
+
+def hide_secrets(document: Any, name: str = "") -> Any:
+    """A copy of a JSON document with the values of secret settings replaced by their length,
+    so that a failure can show a server's answer without repeating a secret it leaked."""
+    if isinstance(document, Mapping):
+        return {key: hide_secrets(value, str(key)) for key, value in document.items()}
+    if isinstance(document, list):
+        return [hide_secrets(value, name) for value in document]
+    if isinstance(document, str) and document not in ("", FAKE_SETTING) and is_secret_name(name):
+        return f"<{len(document)} characters not shown>"
+    return document
+
+
+def shown(path: Sequence[str], value: Any) -> str:
+    """``Section.Setting = value`` for a failure message, secrets hidden."""
+    name = path[-1] if path else ""
+    return f"{'.'.join(path)} = {hide_secrets(value, name)!r}"
+
+
 def describe(response: httpx.Response) -> str:
-    """One line for an answer: status, content type and the start of the body."""
+    """One line for an answer: status, content type and the start of the body (the values of
+    secret settings left out)."""
     response.read()
     body = response.text
+    try:
+        parsed = json.loads(body) if body else None
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict | list):
+        body = json.dumps(hide_secrets(parsed), separators=(",", ":"))
     if len(body) > _BODY_LIMIT:
         body = body[:_BODY_LIMIT] + f"... ({len(response.content)} bytes)"
     kind = response.headers.get("content-type", "no content type")
@@ -365,11 +399,20 @@ def dotted(path: Path_) -> str:
     return ".".join(path)
 
 
-def compact(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), sort_keys=True)[:300]
+def compact(value: Any, name: str = "") -> str:
+    return json.dumps(hide_secrets(value, name), separators=(",", ":"), sort_keys=True)[:300]
 
 
-# --- fixtures (registered by conftest.py) ---------------------------------------------------
+# --- hooks and fixtures (registered by conftest.py) -----------------------------------------
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Scenarios that change server-wide state get an ``xdist_group`` mark from the plugin;
+    when pytest-xdist is not loaded (plugin autoloading off) nobody registers that marker, and
+    ``--strict-markers`` would refuse it. Registering it here keeps such runs working."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        config.addinivalue_line("markers", "xdist_group(name): tests run on one xdist worker")
+
 
 
 @pytest.fixture

@@ -31,6 +31,7 @@ from suites.scenarios.support_test import (
     has_path,
     leaves,
     nested,
+    shown,
 )
 
 CONFIG = "/config"
@@ -136,14 +137,14 @@ def test_secrets_come_back_masked(role: str, client_for: ClientFor, verdict: Ver
         verdict.check(
             value in (FAKE_SETTING, None),
             f"{dotted(path)} masked as {FAKE_SETTING!r} (or null when {role} may not read it)",
-            received=f"{dotted(path)} = {value!r}",
+            received=shown(path, value),
         )
     for path in _secret_paths(config):
         value = _value(config, path)
         verdict.check(
             value in (FAKE_SETTING, "", None),
             f"{dotted(path)} masked, empty or null, never in clear",
-            received=f"{dotted(path)} = {value!r}",
+            received=shown(path, value),
         )
 
 
@@ -161,7 +162,7 @@ def test_a_secret_written_is_read_back_masked(
     verdict.check(
         value == FAKE_SETTING,
         f"{dotted(path)} masked as {FAKE_SETTING!r} once it holds a secret",
-        received=f"{dotted(path)} = {value!r}",
+        received=shown(path, value),
     )
 
 
@@ -186,7 +187,7 @@ def test_a_masked_value_sent_back_keeps_the_stored_secret(
     verdict.check(
         value == "",
         f"{dotted(path)} still empty after PATCH sent the mask for it",
-        received=f"{dotted(path)} = {value!r}",
+        received=shown(path, value),
     )
     full = _get(admin_client, verdict)
     full_path: Any = full
@@ -199,7 +200,7 @@ def test_a_masked_value_sent_back_keeps_the_stored_secret(
     verdict.check(
         value == "",
         f"{dotted(path)} still empty after PUT sent the mask for it",
-        received=f"{dotted(path)} = {value!r}",
+        received=shown(path, value),
     )
     if target.local_socket is None:
         return
@@ -217,7 +218,7 @@ def test_a_masked_value_sent_back_keeps_the_stored_secret(
         kept == secret,
         f"{dotted(path)} still {secret!r} (read over the local socket) after PUT echoed the "
         "masked config",
-        received=f"{dotted(path)} = {kept!r}",
+        received=shown(path, kept),
     )
 
 
@@ -250,11 +251,11 @@ def test_patch_changes_only_what_it_names(admin_client: httpx.Client, verdict: V
     verdict.check(
         get_path(after, named) == "mmconform-relay-user",
         f"{dotted(named)} changed to 'mmconform-relay-user'",
-        received=f"{dotted(named)} = {get_path(after, named)!r}",
+        received=shown(named, get_path(after, named)),
     )
     old = dict(leaves(before))
     changed = [
-        f"{dotted(path)}: {compact(old.get(path))} -> {compact(value)}"
+        f"{dotted(path)}: {compact(old.get(path), path[-1])} -> {compact(value, path[-1])}"
         for path, value in leaves(after)
         if path != named
         and old.get(path) != value
@@ -290,7 +291,7 @@ def test_put_resets_what_it_omits(admin_client: httpx.Client, verdict: Verdict) 
         value == MAX_USERS_DEFAULT,
         f"{dotted(MAX_USERS)} back at its default {MAX_USERS_DEFAULT} (it was "
         f"{MAX_USERS_CHANGED}, and the PUT left it out)",
-        received=f"{dotted(MAX_USERS)} = {value!r}",
+        received=shown(MAX_USERS, value),
     )
 
 
@@ -321,7 +322,7 @@ def test_plugin_uploads_cannot_be_switched_through_the_api(
     verdict.check(
         value is current,
         f"{dotted(UPLOADS)} still {current} after PATCH and PUT asked for {not current}",
-        received=f"{dotted(UPLOADS)} = {value!r}",
+        received=shown(UPLOADS, value),
         requirement=requirement,
     )
 
@@ -493,5 +494,5 @@ def test_reload_keeps_what_was_saved(admin_client: httpx.Client, verdict: Verdic
     verdict.check(
         value == MAX_USERS_CHANGED,
         f"{dotted(MAX_USERS)} still {MAX_USERS_CHANGED} after the reload",
-        received=f"{dotted(MAX_USERS)} = {value!r}",
+        received=shown(MAX_USERS, value),
     )

@@ -28,6 +28,7 @@ from suites.scenarios.support_test import (
     erratum_case,
     error_id_of,
     get_path,
+    shown,
 )
 
 ClientFor = Callable[..., httpx.Client]
@@ -467,7 +468,7 @@ def test_support_packet_is_a_zip_with_the_sanitized_config(
         verdict.check(
             data_source == FAKE_SETTING,
             f"SqlSettings.DataSource masked as {FAKE_SETTING!r} in the packet's config",
-            received=f"{data_source!r}",
+            received=shown(("SqlSettings", "DataSource"), data_source),
             response=response,
         )
         if "basic_server_logs" in contract.operation(
@@ -562,7 +563,8 @@ class _SmtpSession(socketserver.StreamRequestHandler):
 
 @pytest.fixture
 def smtp_sink(target: Target) -> Iterator[_SmtpSink]:
-    """An SMTP server on this machine's loopback, for a target on the same machine."""
+    """An SMTP server on this machine's loopback, for a target on the same machine (the
+    scenario brings its own mail server, so it does not need the target's ``smtp`` feature)."""
     host = urlsplit(target.url).hostname or ""
     try:
         local = host == "localhost" or ipaddress.ip_address(host).is_loopback
@@ -571,7 +573,7 @@ def smtp_sink(target: Target) -> Iterator[_SmtpSink]:
     if not local:
         pytest.skip(
             f"the target ({host}) is not on this machine, so it cannot reach a test SMTP "
-            "server here (feature smtp)"
+            "server here"
         )
     sink = _SmtpSink()
     thread = threading.Thread(target=sink.serve_forever, args=(0.05,), daemon=True)
@@ -597,7 +599,6 @@ def _mail_settings(port: int) -> dict[str, Any]:
 @pytest.mark.mm_operation("TestEmail", "PatchConfig")
 @pytest.mark.mm_role("system_admin")
 @pytest.mark.mm_global_state("config")
-@pytest.mark.mm_feature("smtp")
 @pytest.mark.mm_requirement("email.stored-settings-used", "errors.app-error-shape")
 @pytest.mark.usefixtures("config_guard")
 def test_email_test_sends_through_the_stored_settings(
