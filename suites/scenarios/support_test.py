@@ -414,7 +414,6 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", "xdist_group(name): tests run on one xdist worker")
 
 
-
 @pytest.fixture
 def verdict(request: pytest.FixtureRequest, contract: Contract, target: Target) -> Verdict:
     """Judges the scenario against the requirements its test cites (``mm_requirement``)."""
