@@ -167,15 +167,22 @@ class RunningStub:
     # ------------------------------------------------------------------------------------------
     @property
     def features(self) -> frozenset[str]:
-        """Claimed features (the target file's ``features``): ``local_mode`` with a socket."""
-        return frozenset({"local_mode"}) if self.local_socket is not None else frozenset()
+        """Claimed features (the target file's ``features``): ``local_mode`` with a socket,
+        ``license`` when a license it accepts is at hand to install and remove."""
+        claimed = set()
+        if self.local_socket is not None:
+            claimed.add("local_mode")
+        if _accepted_license().is_file():
+            claimed.add("license")
+        return frozenset(claimed)
 
     def target_document(self) -> dict[str, Any]:
         target: dict[str, Any] = {"url": self.url, "server_version": self.server_version}
         if self.local_socket is not None:
             target["local_socket"] = str(self.local_socket)
+        if self.features:
             target["features"] = sorted(self.features)
-        accepted = fixture_dir() / "valid.mattermost-license"
+        accepted = _accepted_license()
         if accepted.is_file():
             # A license this stub accepts, for the suites' license lifecycle tests.
             target["license_file"] = str(accepted)
@@ -213,6 +220,10 @@ class RunningStub:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def _accepted_license() -> Path:
+    return fixture_dir() / "valid.mattermost-license"
 
 
 def start_stub(options: StubOptions | None = None) -> RunningStub:

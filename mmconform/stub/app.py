@@ -272,6 +272,8 @@ class Dispatcher:
                 media_type="text/plain; charset=utf-8",
             )
         payload: dict[str, Any] = err.to_json(request_id, developer=state.developer)
+        if Fault.APP_ERROR_STATUS_CODE_MISMATCH in state.faults:
+            payload["status_code"] = 500 if err.status != 500 else 400
         if err.status >= 500 and state.setting("ServiceSettings", "ExperimentalEnableHardenedMode"):
             payload = {
                 "id": "",

@@ -35,9 +35,17 @@ class Fault(enum.Enum):
     CLIENT_CONFIG_FULL_WITHOUT_SESSION = "CLIENT_CONFIG_FULL_WITHOUT_SESSION"
     PUT_CONFIG_KEEPS_MISSING = "PUT_CONFIG_KEEPS_MISSING"
     JSON_CONTENT_TYPE_WITH_CHARSET = "JSON_CONTENT_TYPE_WITH_CHARSET"
-    PING_ROOT_STATUS_FOR_EVERYONE = "PING_ROOT_STATUS_FOR_EVERYONE"
     CONFIG_UNFILTERED_FOR_READERS = "CONFIG_UNFILTERED_FOR_READERS"
     CLIENT_LICENSE_UNTRIMMED = "CLIENT_LICENSE_UNTRIMMED"
+    BUSY_SECONDS_IGNORED = "BUSY_SECONDS_IGNORED"
+    BUSY_EXPIRES_IN_MILLISECONDS = "BUSY_EXPIRES_IN_MILLISECONDS"
+    BUSY_CLEAR_IGNORED = "BUSY_CLEAR_IGNORED"
+    PATCH_CONFIG_ACTS_AS_PUT = "PATCH_CONFIG_ACTS_AS_PUT"
+    AUDITS_PER_PAGE_CAP_IGNORED = "AUDITS_PER_PAGE_CAP_IGNORED"
+    PING_ROOT_STATUS_LEAKED = "PING_ROOT_STATUS_LEAKED"
+    TIMEZONES_INVALID_ZONE = "TIMEZONES_INVALID_ZONE"
+    APP_ERROR_STATUS_CODE_MISMATCH = "APP_ERROR_STATUS_CODE_MISMATCH"
+    POSTED_LOG_NEVER_APPEARS = "POSTED_LOG_NEVER_APPEARS"
 
     @classmethod
     def parse(cls, name: str) -> Fault:
@@ -78,12 +86,18 @@ _DESCRIPTIONS: dict[Fault, str] = {
         "JSON answers are labelled `application/json; charset=utf-8`, a type the official clients "
         "do not decode"
     ),
-    Fault.PING_ROOT_STATUS_FOR_EVERYONE: (
-        "GET /system/ping shows `root_status` to callers without manage_system"
-    ),
     Fault.CONFIG_UNFILTERED_FOR_READERS: (
         "GET /config shows every setting to any sysconsole reader, unfiltered by permission"
     ),
+    Fault.BUSY_SECONDS_IGNORED: "POST /server_busy ignores `seconds` and is always busy for 3600 s",
+    Fault.BUSY_EXPIRES_IN_MILLISECONDS: "GET /server_busy reports `expires` in milliseconds",
+    Fault.BUSY_CLEAR_IGNORED: "DELETE /server_busy answers OK but the server stays busy",
+    Fault.PATCH_CONFIG_ACTS_AS_PUT: "PUT /config/patch resets the settings the patch leaves out",
+    Fault.AUDITS_PER_PAGE_CAP_IGNORED: "GET /audits gives more than 200 audits when asked to",
+    Fault.PING_ROOT_STATUS_LEAKED: "ping shows `root_status` to callers without manage_system",
+    Fault.TIMEZONES_INVALID_ZONE: "GET /system/timezones lists a name that is no IANA zone",
+    Fault.APP_ERROR_STATUS_CODE_MISMATCH: "AppError `status_code` differs from the HTTP status",
+    Fault.POSTED_LOG_NEVER_APPEARS: "POST /logs answers 200 but its line never reaches GET /logs",
     Fault.CLIENT_LICENSE_UNTRIMMED: (
         "GET /license/client gives the full map to callers without read_license_information"
     ),

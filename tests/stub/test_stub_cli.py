@@ -73,7 +73,7 @@ def test_cli_start_target_and_signal(tmp_path: Path, sig: signal.Signals) -> Non
         doc = tomllib.loads(target.read_text())
         url = doc["target"]["url"]
         assert doc["target"]["server_version"] == "10.11.0"
-        assert doc["target"]["features"] == ["local_mode"]
+        assert doc["target"]["features"] == ["license", "local_mode"]
         assert set(doc["tokens"]) == {
             "system_admin",
             "system_manager",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import zoneinfo
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -71,6 +72,46 @@ def _untrimmed_license(api: Api) -> bool:
     return "Id" in shown
 
 
+def _busy_seconds_ignored(api: Api) -> bool:
+    api("POST", "/api/v4/server_busy?seconds=60")
+    expires = api("GET", "/api/v4/server_busy").json()["expires"]
+    return bool(expires - api.stub.state.now() > 120)
+
+
+def _busy_expires_in_milliseconds(api: Api) -> bool:
+    api("POST", "/api/v4/server_busy?seconds=60")
+    return bool(api("GET", "/api/v4/server_busy").json()["expires"] > 10**11)
+
+
+def _busy_clear_ignored(api: Api) -> bool:
+    api("POST", "/api/v4/server_busy?seconds=60")
+    api("DELETE", "/api/v4/server_busy")
+    return api("GET", "/api/v4/server_busy").json()["busy"] is True
+
+
+def _patch_acts_as_put(api: Api) -> bool:
+    api.stub.state.update_config(TeamSettings={"MaxUsersPerTeam": 77})
+    api("PUT", "/api/v4/config/patch", json={"TeamSettings": {"SiteName": "Patched"}})
+    return bool(api.stub.state.config["TeamSettings"]["MaxUsersPerTeam"] != 77)
+
+
+def _audits_cap_ignored(api: Api) -> bool:
+    admin = api.stub.state.users["system_admin"]
+    for _ in range(260):
+        api.stub.state.add_audit(admin, "/api/v4/probe", "127.0.0.1", "")
+    return len(api("GET", "/api/v4/audits?per_page=250").json()) > 200
+
+
+def _invalid_zone_listed(api: Api) -> bool:
+    zones = api("GET", "/api/v4/system/timezones", "system_user").json()
+    return any(zone not in zoneinfo.available_timezones() for zone in zones)
+
+
+def _posted_log_missing(api: Api) -> bool:
+    api("POST", "/api/v4/logs", json={"level": "ERROR", "message": "probe-posted-line"})
+    return "probe-posted-line" not in api("GET", "/api/v4/logs").text
+
+
 # fault -> a probe that answers True when the broken behaviour is visible
 PROBES: dict[Fault, Callable[[Api], bool]] = {
     Fault.BUSY_MISSING_EXPIRES: lambda api: (
@@ -124,15 +165,25 @@ PROBES: dict[Fault, Callable[[Api], bool]] = {
         api("GET", "/api/v4/system/ping").headers["content-type"]
         == "application/json; charset=utf-8"
     ),
-    Fault.PING_ROOT_STATUS_FOR_EVERYONE: lambda api: (
-        "root_status"
-        in api("GET", "/api/v4/system/ping?get_server_status=true", "system_user").json()
-    ),
     Fault.CONFIG_UNFILTERED_FOR_READERS: lambda api: (
         api("GET", "/api/v4/config", "system_user_manager").json()["SqlSettings"]["DriverName"]
         is not None
     ),
     Fault.CLIENT_LICENSE_UNTRIMMED: lambda api: _untrimmed_license(api),
+    Fault.BUSY_SECONDS_IGNORED: _busy_seconds_ignored,
+    Fault.BUSY_EXPIRES_IN_MILLISECONDS: _busy_expires_in_milliseconds,
+    Fault.BUSY_CLEAR_IGNORED: _busy_clear_ignored,
+    Fault.PATCH_CONFIG_ACTS_AS_PUT: _patch_acts_as_put,
+    Fault.AUDITS_PER_PAGE_CAP_IGNORED: _audits_cap_ignored,
+    Fault.PING_ROOT_STATUS_LEAKED: lambda api: (
+        "root_status"
+        in api("GET", "/api/v4/system/ping?get_server_status=true", "system_user").json()
+    ),
+    Fault.TIMEZONES_INVALID_ZONE: _invalid_zone_listed,
+    Fault.APP_ERROR_STATUS_CODE_MISMATCH: lambda api: (
+        api("GET", "/api/v4/config", "system_user").json()["status_code"] != 403
+    ),
+    Fault.POSTED_LOG_NEVER_APPEARS: _posted_log_missing,
 }
 
 

@@ -252,7 +252,7 @@ def test_flipped_preflight_probes_stop_the_run(key: Key, stub: RunningStub, tmp_
 
 #: fault -> the visibility tests it must make fail (node id prefixes)
 VISIBILITY_DEFECTS: dict[Fault, tuple[str, ...]] = {
-    Fault.PING_ROOT_STATUS_FOR_EVERYONE: (
+    Fault.PING_ROOT_STATUS_LEAKED: (
         "test_ping_hides_root_status_from_callers_without_manage_system[",
     ),
     Fault.CONFIG_UNFILTERED_FOR_READERS: ("test_config_is_filtered_by_the_readers_permissions[",),

@@ -43,6 +43,8 @@ async def set_busy(ctx: Ctx) -> Response:
     low = 0 if ctx.fault(Fault.BUSY_ACCEPTS_ZERO_SECONDS) else 1
     if seconds is None or seconds < low or seconds > MAX_BUSY_SECONDS:
         raise invalid_url_param(f"seconds must be 1 - {MAX_BUSY_SECONDS}")
+    if ctx.fault(Fault.BUSY_SECONDS_IGNORED):
+        seconds = DEFAULT_BUSY_SECONDS
     ctx.state.set_busy(seconds)
     return ctx.ok()
 
@@ -59,6 +61,8 @@ async def get_busy(ctx: Ctx) -> Response:
         "expires": expires,
         "expires_ts": go_time_string(expires),
     }
+    if ctx.fault(Fault.BUSY_EXPIRES_IN_MILLISECONDS):
+        body["expires"] = expires * 1000
     if ctx.fault(Fault.BUSY_EXPIRES_AS_STRING):
         body["expires"] = str(expires)
     if ctx.fault(Fault.BUSY_MISSING_EXPIRES):
@@ -68,7 +72,8 @@ async def get_busy(ctx: Ctx) -> Response:
 
 async def clear_busy(ctx: Ctx) -> Response:
     ctx.require("manage_system")
-    ctx.state.clear_busy()
+    if not ctx.fault(Fault.BUSY_CLEAR_IGNORED):
+        ctx.state.clear_busy()
     return ctx.ok()
 
 

@@ -222,7 +222,10 @@ async def patch_config(ctx: Ctx) -> Response:
                 "api.config.update_config.not_allowed_security.app_error",
                 params={"Name": "PluginSettings.MarketplaceURL"},
             )
-    merged = cfgmod.merge(current, partial, _writable(ctx), patch=True)
+    if ctx.fault(Fault.PATCH_CONFIG_ACTS_AS_PUT):
+        merged = cfgmod.merge(current, cfgmod.with_defaults(partial), _writable(ctx), patch=False)
+    else:
+        merged = cfgmod.merge(current, partial, _writable(ctx), patch=True)
     if cfgmod.has_path(partial, ("MessageExportSettings", "EnableExport")):
         _message_export(current, merged, st.now_ms())
     _elasticsearch_check(ctx, current, merged)

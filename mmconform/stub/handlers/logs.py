@@ -59,7 +59,8 @@ async def get_audits(ctx: Ctx) -> Response:
                     message="We encountered an error finding the audits.",
                 )
     page = parse_page(ctx)
-    per_page = parse_per_page(ctx, "per_page", PER_PAGE_DEFAULT, PER_PAGE_MAX)
+    cap = 10 * PER_PAGE_MAX if ctx.fault(Fault.AUDITS_PER_PAGE_CAP_IGNORED) else PER_PAGE_MAX
+    per_page = parse_per_page(ctx, "per_page", PER_PAGE_DEFAULT, cap)
     rows = ctx.state.audits_page(page, per_page)
     return ctx.json(rows or None, newline=True)
 
@@ -140,7 +141,10 @@ async def post_log(ctx: Ctx) -> Response:
         message = encoded[:399].decode("utf-8", errors="replace")
     agent = ctx.request.headers.get("user-agent", "")
     log_level = "error" if level == "ERROR" and not force_debug else "debug"
-    st.log(log_level, message, caller="web/client_logs.go", type="client_message", user_agent=agent)
+    if not ctx.fault(Fault.POSTED_LOG_NEVER_APPEARS):
+        st.log(
+            log_level, message, caller="web/client_logs.go", type="client_message", user_agent=agent
+        )
     values["message"] = "Client Logs API Endpoint Message: " + message
     return ctx.json(values, sort_keys=True, newline=True)
 

@@ -113,9 +113,7 @@ async def get_ping(ctx: Ctx) -> Response:
             status = "UNHEALTHY"
         body["database_status"] = db_status
         body["filestore_status"] = file_status
-        shown = ctx.has_permission("manage_system") or ctx.fault(
-            Fault.PING_ROOT_STATUS_FOR_EVERYONE
-        )
+        shown = ctx.has_permission("manage_system") or ctx.fault(Fault.PING_ROOT_STATUS_LEAKED)
         if b.ping_root_status and shown:
             body["root_status"] = hasattr(os, "geteuid") and os.geteuid() == 0
         headers = {"Status": status, "Database_status": db_status, "Filestore_status": file_status}
@@ -163,11 +161,16 @@ def _load_timezones() -> list[str]:
 
 TIMEZONES: list[str] = _load_timezones()
 _TIMEZONES_JSON = json.dumps(TIMEZONES, separators=(",", ":")).encode()
+#: A zone no time zone database has (the TIMEZONES_INVALID_ZONE fault lists it).
+NOT_A_ZONE = "Mars/Olympus_Mons"
+_TIMEZONES_WITH_NOT_A_ZONE = json.dumps([*TIMEZONES, NOT_A_ZONE], separators=(",", ":")).encode()
 
 
 async def get_timezones(ctx: Ctx) -> Response:
     if ctx.fault(Fault.TIMEZONES_AS_TEXT):
         return Response(_TIMEZONES_JSON, media_type="text/plain; charset=utf-8")
+    if ctx.fault(Fault.TIMEZONES_INVALID_ZONE):
+        return ctx.raw_json(_TIMEZONES_WITH_NOT_A_ZONE)
     return ctx.raw_json(_TIMEZONES_JSON)
 
 

@@ -1,0 +1,294 @@
+"""Server logs and audits: paging with its defaults and caps, order, empty pages; POST /logs
+by role and developer mode, and a posted line showing up in GET /logs where its level says it
+should.
+
+A live server keeps writing log lines and audits while a scenario reads them, so the paging
+checks either retry until the log stood still between two reads, or hold only to what cannot
+move (order, and that a later page is older).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from mmconform.contract import ANONYMOUS
+from suites.scenarios.support_test import Verdict, get_path, poll
+
+ClientFor = Callable[..., httpx.Client]
+LOGS = "/logs"
+AUDITS = "/audits"
+LOGS_PER_PAGE_MAX = 10000
+PER_PAGE_DEFAULT = 60
+PER_PAGE_MAX = 200
+PREFIX = "Client Logs API Endpoint Message: "
+#: How long a posted line may take to reach GET /logs.
+LOG_DELAY = 3.0
+#: Attempts at reading two pages of a log that stands still meanwhile.
+ATTEMPTS = 5
+
+
+def _marker(tag: str) -> str:
+    return f"mmconform-{tag}-{uuid.uuid4().hex[:12]}"
+
+
+def _log_lines(
+    client: httpx.Client, verdict: Verdict, requirement: str | None = None, **params: int
+) -> list[str]:
+    response = verdict.record(client.get(LOGS, params={k: str(v) for k, v in params.items()}))
+    verdict.status(response, 200, requirement=requirement, what="GET /logs")
+    body = response.json()
+    verdict.check(
+        body is None or (isinstance(body, list) and all(isinstance(x, str) for x in body)),
+        "a JSON array of log lines (or null for an empty page)",
+        response=response,
+        requirement=requirement,
+    )
+    return list(body or [])
+
+
+def _require_file_logging(lines: list[str]) -> None:
+    if lines == [""]:
+        pytest.skip("the target does not log to a file (LogSettings.EnableFile is off)")
+
+
+def _post(client: httpx.Client, verdict: Verdict, level: str, message: str) -> httpx.Response:
+    return verdict.record(client.post(LOGS, json={"level": level, "message": message}))
+
+
+# --- GET /logs -----------------------------------------------------------------------------------
+
+
+@pytest.mark.mm_operation("GetLogs", "PostLog")
+@pytest.mark.mm_role("system_admin")
+@pytest.mark.mm_global_state("logs")
+@pytest.mark.mm_requirement("logs.paging")
+def test_log_pages_count_back_from_the_newest_line(
+    admin_client: httpx.Client, verdict: Verdict
+) -> None:
+    """Page 0 holds the newest ``logs_per_page`` lines, oldest first; page 1 the ones before;
+    the page size is capped at 10000; a page past the start of the log is empty."""
+    _require_file_logging(_log_lines(admin_client, verdict, logs_per_page=1))
+    for index in range(6):
+        _post(admin_client, verdict, "ERROR", _marker(f"paging-{index}"))
+    for _ in range(ATTEMPTS):
+        both = _log_lines(admin_client, verdict, page=0, logs_per_page=6)
+        newest = _log_lines(admin_client, verdict, page=0, logs_per_page=3)
+        older = _log_lines(admin_client, verdict, page=1, logs_per_page=3)
+        if both != _log_lines(admin_client, verdict, page=0, logs_per_page=6):
+            continue  # the log moved while the pages were read
+        verdict.check(
+            len(both) == 6 and newest == both[3:] and older == both[:3],
+            "page 0 of 3 lines = the newest 3 of the last 6 lines, page 1 = the 3 before "
+            "them, each oldest first",
+            received=f"last 6: {both}\npage 0: {newest}\npage 1: {older}",
+        )
+        break
+    else:
+        pytest.skip(f"the log grew during each of {ATTEMPTS} attempts; paging not judged")
+    capped = _log_lines(admin_client, verdict, logs_per_page=LOGS_PER_PAGE_MAX + 5000)
+    verdict.check(
+        len(capped) <= LOGS_PER_PAGE_MAX,
+        f"at most {LOGS_PER_PAGE_MAX} lines however many are asked for",
+        received=f"{len(capped)} lines",
+    )
+    empty = _log_lines(admin_client, verdict, page=10**6, logs_per_page=LOGS_PER_PAGE_MAX)
+    verdict.check(not empty, "an empty page far past the start of the log", received=f"{empty[:3]}")
+
+
+@pytest.mark.mm_operation("GetLogs", "PostLog", "GetConfig")
+@pytest.mark.mm_role("system_admin")
+@pytest.mark.mm_global_state("config", "logs")
+@pytest.mark.mm_requirement("logs.posted-line-appears")
+def test_posted_line_appears_where_its_level_says(
+    client_for: ClientFor, admin_config: dict[str, Any], verdict: Verdict
+) -> None:
+    """An admin's ERROR is logged as an error and shows up in GET /logs; a user's ERROR
+    (without developer mode) and an admin's DEBUG are debug lines, which a file level above
+    DEBUG keeps out."""
+    admin = client_for("system_admin")
+    _require_file_logging(_log_lines(admin, verdict, logs_per_page=1))
+    developer = get_path(admin_config, ("ServiceSettings", "EnableDeveloper")) is True
+    debug_kept = str(get_path(admin_config, ("LogSettings", "FileLevel"))).upper() == "DEBUG"
+    user_error, admin_debug, admin_error = _marker("user-error"), _marker("debug"), _marker("error")
+    verdict.status(_post(client_for("system_user"), verdict, "ERROR", user_error), 200)
+    verdict.status(_post(admin, verdict, "DEBUG", admin_debug), 200)
+    verdict.status(_post(admin, verdict, "ERROR", admin_error), 200)
+    last = poll(
+        lambda: admin.get(LOGS, params={"logs_per_page": "2000"}),
+        lambda r: admin_error in r.text,
+        deadline=time.monotonic() + LOG_DELAY,
+        interval=0.1,
+    )
+    verdict.check(
+        admin_error in last.text,
+        f"the admin's ERROR message {admin_error!r} in GET /logs within {LOG_DELAY:g} s",
+        received=f"{len(last.json() or [])} lines without it",
+        response=last,
+    )
+    for marker, kept, what in (
+        (
+            user_error,
+            debug_kept or developer,
+            "a user's ERROR (a debug line unless developer mode)",
+        ),
+        (admin_debug, debug_kept, "an admin's DEBUG"),
+    ):
+        verdict.check(
+            (marker in last.text) == kept,
+            f"{what} {'in' if kept else 'not in'} GET /logs at file level "
+            f"{get_path(admin_config, ('LogSettings', 'FileLevel'))}",
+            received=f"{marker!r} {'found' if marker in last.text else 'absent'}",
+            response=last,
+        )
+
+
+# --- POST /logs ----------------------------------------------------------------------------------
+
+
+@pytest.mark.mm_operation("PostLog", "GetConfig")
+@pytest.mark.mm_global_state("config", "logs")
+@pytest.mark.mm_requirement("logs.post-gate", "errors.app-error-shape")
+def test_post_log_by_role_and_developer_mode(
+    client_for: ClientFor, admin_config: dict[str, Any], verdict: Verdict
+) -> None:
+    """Without developer mode a caller without a session is refused and users are heard; the
+    posted map comes back with the message prefixed."""
+    requirement = "logs.post-gate"
+    developer = get_path(admin_config, ("ServiceSettings", "EnableDeveloper")) is True
+    anonymous = _post(client_for(ANONYMOUS), verdict, "INFO", _marker("anonymous"))
+    if developer:
+        verdict.status(anonymous, 200, requirement=requirement, what="anonymous, developer mode")
+    else:
+        verdict.app_error(
+            anonymous,
+            status=403,
+            error_id="api.context.permissions.app_error",
+            requirement=requirement,
+        )
+    for role in ("system_user", "system_admin"):
+        message = _marker(role)
+        response = _post(client_for(role), verdict, "ERROR", message)
+        verdict.status(response, 200, requirement=requirement, what=role)
+        body = verdict.json_object(response, requirement=requirement)
+        verdict.check(
+            body.get("message") == PREFIX + message and body.get("level") == "ERROR",
+            f"the posted map echoed, message prefixed with {PREFIX!r}",
+            response=response,
+            requirement=requirement,
+        )
+
+
+@pytest.mark.mm_operation("PostLog", "GetLogs", "PatchConfig")
+@pytest.mark.mm_role("system_admin")
+@pytest.mark.mm_global_state("config", "logs")
+@pytest.mark.mm_requirement("logs.developer-mode")
+@pytest.mark.usefixtures("config_guard")
+def test_developer_mode_opens_post_log_to_everyone(client_for: ClientFor, verdict: Verdict) -> None:
+    admin = client_for("system_admin")
+    patch = {"ServiceSettings": {"EnableDeveloper": True}}
+    verdict.status(verdict.record(admin.put("/config/patch", json=patch)), 200)
+    response = _post(client_for(ANONYMOUS), verdict, "INFO", _marker("anonymous-dev"))
+    verdict.status(response, 200, what="POST /logs without a session in developer mode")
+    user_error = _marker("user-error-dev")
+    verdict.status(_post(client_for("system_user"), verdict, "ERROR", user_error), 200)
+    lines = _log_lines(admin, verdict, logs_per_page=1)
+    _require_file_logging(lines)
+    last = poll(
+        lambda: admin.get(LOGS, params={"logs_per_page": "2000"}),
+        lambda r: user_error in r.text,
+        deadline=time.monotonic() + LOG_DELAY,
+        interval=0.1,
+    )
+    verdict.check(
+        user_error in last.text,
+        f"a user's ERROR {user_error!r} logged as an error in developer mode",
+        received="not in GET /logs",
+        response=last,
+    )
+
+
+# --- audits --------------------------------------------------------------------------------------
+
+
+def _audits(client: httpx.Client, verdict: Verdict, **params: int) -> list[dict[str, Any]]:
+    response = verdict.record(client.get(AUDITS, params={k: str(v) for k, v in params.items()}))
+    verdict.status(response, 200, what="GET /audits")
+    body = response.json()
+    verdict.check(
+        body is None or isinstance(body, list),
+        "a JSON array of audits (or null for an empty page)",
+        response=response,
+    )
+    return list(body or [])
+
+
+@pytest.mark.mm_operation("GetAudits")
+@pytest.mark.mm_role("system_admin")
+@pytest.mark.mm_requirement("audits.paging-limits")
+def test_audit_pages_default_to_60_and_stop_at_200(
+    admin_client: httpx.Client, verdict: Verdict
+) -> None:
+    """Needs more than 200 audits: requests are made until there are, on servers that audit
+    every request; elsewhere the scenario says it could not judge."""
+    count = len(_audits(admin_client, verdict, per_page=PER_PAGE_MAX)) + len(
+        _audits(admin_client, verdict, page=1, per_page=PER_PAGE_MAX)
+    )
+    if count <= PER_PAGE_MAX:
+        for _ in range(PER_PAGE_MAX + 1 - count):
+            admin_client.get("/system/timezones")
+        count = len(_audits(admin_client, verdict, per_page=PER_PAGE_MAX)) + len(
+            _audits(admin_client, verdict, page=1, per_page=PER_PAGE_MAX)
+        )
+    if count <= PER_PAGE_MAX:
+        pytest.skip(f"the target holds {count} audits; more than {PER_PAGE_MAX} are needed")
+    for params, wanted in (
+        ({}, PER_PAGE_DEFAULT),
+        ({"per_page": -1}, PER_PAGE_DEFAULT),
+        ({"per_page": PER_PAGE_MAX + 300}, PER_PAGE_MAX),
+        ({"per_page": 7}, 7),
+    ):
+        found = len(_audits(admin_client, verdict, **params))
+        verdict.check(
+            found == wanted,
+            f"{wanted} audits for {params or 'no paging parameters'}",
+            received=f"{found} audits",
+        )
+
+
+@pytest.mark.mm_operation("GetAudits")
+@pytest.mark.mm_role("system_admin")
+@pytest.mark.mm_requirement("audits.newest-first")
+def test_audits_come_newest_first_and_pages_move_back_in_time(
+    admin_client: httpx.Client, verdict: Verdict
+) -> None:
+    first = _audits(admin_client, verdict, page=0, per_page=5)
+    second = _audits(admin_client, verdict, page=1, per_page=5)
+    if len(first) < 5 or not second:
+        pytest.skip("fewer than 6 audits on the target; paging not judged")
+    for page, rows in (("0", first), ("1", second)):
+        stamps = [row.get("create_at") for row in rows]
+        numbers = [s for s in stamps if isinstance(s, int)]
+        verdict.check(
+            len(numbers) == len(stamps) and numbers == sorted(numbers, reverse=True),
+            f"page {page} newest first (create_at not increasing)",
+            received=f"create_at {stamps}",
+        )
+    oldest_first_page = min(row["create_at"] for row in first)
+    verdict.check(
+        all(row["create_at"] <= oldest_first_page for row in second),
+        "page 1 no newer than page 0",
+        received=f"page 0 down to {oldest_first_page}, page 1 {[r['create_at'] for r in second]}",
+    )
+    verdict.check(
+        {row.get("id") for row in second} - {row.get("id") for row in first} != set(),
+        "page 1 to hold other audits than page 0",
+        received=f"the same ids: {[row.get('id') for row in second]}",
+    )
+    empty = _audits(admin_client, verdict, page=10**6, per_page=PER_PAGE_MAX)
+    verdict.check(not empty, "an empty page past the oldest audit", received=f"{empty[:2]}")
