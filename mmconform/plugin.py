@@ -188,6 +188,9 @@ def pytest_configure(config: pytest.Config) -> None:
     # configure, so report defaults and profiles must be in place before.
     for line in MARKERS:
         config.addinivalue_line("markers", line)
+    if not config.pluginmanager.hasplugin("xdist"):
+        # Conformance tests carry xdist groups; without pytest-xdist the mark must still be known.
+        config.addinivalue_line("markers", "xdist_group(name): the xdist group of the test")
     options = _run_options(config)
     if conformance_requested(config):
         _profiles.register_profiles()

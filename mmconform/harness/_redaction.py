@@ -17,6 +17,11 @@ _SECRET_SETTING = re.compile(
     r"""(?i)(["'][A-Za-z0-9]*(?:password|secret|salt|datasource|key|token)[A-Za-z0-9]*["']"""
     r"""\s*:\s*["'])([^"']+)(["'])"""
 )
+#: The same written as an assignment: SqlSettings.DataSource = 'value'.
+_SECRET_ASSIGNMENT = re.compile(
+    r"""(?i)(\b[A-Za-z0-9.]*(?:password|secret|salt|datasource|key|token)[A-Za-z0-9]*"""
+    r"""\s*=\s*["'])([^"']+)(["'])"""
+)
 #: How servers mask a secret setting; shown as it is.
 _MASK = "*" * 32
 
@@ -96,4 +101,5 @@ def redact(text: str, secrets: Mapping[str, Secret | str]) -> str:
     text = _AUTH_REPR.sub(keep_or_mask, text)
     text = _COOKIE.sub(keep_or_mask, text)
     text = _QUERY.sub(keep_or_mask, text)
-    return _SECRET_SETTING.sub(setting, text)
+    text = _SECRET_SETTING.sub(setting, text)
+    return _SECRET_ASSIGNMENT.sub(setting, text)

@@ -106,6 +106,7 @@ def test_stateful_links(family: tuple[str, ...]) -> None:
 
     class Machine(machine):  # type: ignore[misc, valid-type]
         def before_call(self, case: Any) -> None:
+            runner.prepare(case)
             # Random bytes are never a validly signed license: for the upload -> client license
             # -> remove sequence to get past its first step, positive uploads carry the license
             # the target file names as one the target accepts.

@@ -150,17 +150,18 @@ def test_config_is_filtered_by_the_readers_permissions(role: str, client_for: Cl
 @pytest.mark.mm_requirement("visibility.config-secrets-masked")
 def test_config_secrets_are_masked(role: str, client_for: ClientFor) -> None:
     seen = client_for(role).get("/config").json()
-    leaked = [
-        f"{path} = {value!r}"
-        for path in SECRETS
-        if (value := _dotted(seen, path)) not in (None, "", MASK)
-    ]
+    # The names of the leaked settings only: repeating a secret the server showed would put it
+    # in every report of this run.
+    leaked = [path for path in SECRETS if _dotted(seen, path) not in (None, "", MASK)]
     leaked += [
-        f"{path} = {value!r}"
+        path
         for path in SECRET_LISTS
         if (value := _dotted(seen, path)) and any(item != MASK for item in value)
     ]
-    assert not leaked, f"GET /config as {role} shows secrets unmasked:\n  " + "\n  ".join(leaked)
+    assert not leaked, (
+        f"GET /config as {role} shows these secrets unmasked (values not repeated here): "
+        + ", ".join(leaked)
+    )
 
 
 # --- client license and client config -----------------------------------------------------------

@@ -406,14 +406,6 @@ def compact(value: Any, name: str = "") -> str:
 # --- hooks and fixtures (registered by conftest.py) -----------------------------------------
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    """Scenarios that change server-wide state get an ``xdist_group`` mark from the plugin;
-    when pytest-xdist is not loaded (plugin autoloading off) nobody registers that marker, and
-    ``--strict-markers`` would refuse it. Registering it here keeps such runs working."""
-    if not config.pluginmanager.hasplugin("xdist"):
-        config.addinivalue_line("markers", "xdist_group(name): tests run on one xdist worker")
-
-
 @pytest.fixture
 def verdict(request: pytest.FixtureRequest, contract: Contract, target: Target) -> Verdict:
     """Judges the scenario against the requirements its test cites (``mm_requirement``)."""

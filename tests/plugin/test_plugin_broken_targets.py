@@ -234,7 +234,8 @@ def test_redirects_after_the_preflight_are_reported_with_their_location_not_foll
     mode: str, stub: RunningStub, tmp_path: Path
 ) -> None:
     hostility = Hostility(mode, after=PREFLIGHT_REQUESTS + 1)
-    case = Case(hostility, EXIT_TARGET_UNREACHABLE, "", 90, ("--operation=GetPing",))
+    args = ("suites/contract/test_contract.py", "--operation=GetPing")
+    case = Case(hostility, EXIT_TARGET_UNREACHABLE, "", 90, args)
     outcome = run_against(stub, case, tmp_path)
     assert "FAILED suites/contract/test_contract.py::test_operation[GET /api/v4/system/ping]" in (
         outcome.output

@@ -93,3 +93,10 @@ def test_a_targets_secrets_include_its_license(tmp_path: Path) -> None:
     truncated = "body: " + license_text[:50]
     out = redact(truncated, target.secrets)
     assert "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=" not in out
+
+
+def test_secret_settings_written_as_assignments_are_redacted() -> None:
+    text = "SqlSettings.DataSource = 'postgres://u:hunter2@db' ; SiteURL = 'http://x'"
+    out = redact(text, {})
+    assert "hunter2" not in out
+    assert "SiteURL = 'http://x'" in out

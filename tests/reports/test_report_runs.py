@@ -25,6 +25,9 @@ from mmconform.report import schema_problems
 from mmconform.stub import Fault, StubOptions, start_stub
 from tests._pytest_run import run_pytest
 
+# The shared runs below are made once per process: keep this module on one xdist worker.
+pytestmark = pytest.mark.xdist_group("report-runs")
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "reports" / "test-artifacts"
 ROLES = (

@@ -265,8 +265,9 @@ def test_parameter_typing_decisions(document: dict[str, Any]) -> None:
 
     assert schema("GetConfig", "remove_defaults")["type"] == "string"
     assert schema("GetLogs", "logs_per_page")["type"] == "string"
-    seconds = schema("SetServerBusy", "seconds")
-    assert (seconds["type"], seconds["minimum"], seconds["maximum"]) == ("integer", 1, 86400)
+    number, empty = schema("SetServerBusy", "seconds")["anyOf"]
+    assert (number["type"], number["minimum"], number["maximum"]) == ("integer", 1, 86400)
+    assert empty == {"type": "string", "maxLength": 0}  # servers read "" as the default
     assert schema("GetClientLicense", "format")["enum"] == ["old"]
     assert schema("GetClientConfig", "format")["enum"] == ["old"]
 
