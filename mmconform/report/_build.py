@@ -285,11 +285,25 @@ def _operations(
     return rows
 
 
+#: The matrix's columns, from no credentials to the local socket.
+_CALLERS = (
+    "anonymous",
+    "system_user",
+    "system_read_only_admin",
+    "system_user_manager",
+    "system_manager",
+    "system_admin",
+    "local",
+)
+
+
 def _matrix(tests: Sequence[TestResult]) -> dict[str, Any]:
     cells = sorted(
         (cell for test in tests for cell in test.cells), key=lambda c: (c.operation, c.role)
     )
-    roles = list(dict.fromkeys(cell.role for cell in cells))
+    present = {cell.role for cell in cells}
+    roles = [role for role in _CALLERS if role in present]
+    roles += sorted(present - set(_CALLERS))
     return {
         "roles": roles,
         "cells": [

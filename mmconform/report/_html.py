@@ -43,7 +43,8 @@ h2 { font-size: 18px; margin: 32px 0 8px; border-bottom: 1px solid #d9dde3; padd
   overflow-wrap: anywhere; }
 .fact b { display: block; font-size: 11px; color: #57606a; text-transform: uppercase; }
 table { border-collapse: collapse; width: 100%; background: #fff; font-size: 13px; }
-th, td { border: 1px solid #e1e4e8; padding: 4px 6px; text-align: left; vertical-align: top; }
+th, td { border: 1px solid #e1e4e8; padding: 4px 6px; text-align: left; vertical-align: top;
+  overflow-wrap: anywhere; }
 th { background: #f0f2f5; position: sticky; top: 0; }
 .badge { display: inline-block; border-radius: 10px; padding: 1px 8px; color: #fff;
   font-size: 12px; font-weight: 600; }

@@ -23,6 +23,7 @@ import pytest
 
 from mmconform.report import schema_problems
 from mmconform.stub import Fault, StubOptions, start_stub
+from mmconform.stub.cell_faults import CellFault
 from tests._pytest_run import run_pytest
 
 # The shared runs below are made once per process: keep this module on one xdist worker.
@@ -63,12 +64,16 @@ class Run:
         return "\n".join(texts)
 
 
-def run_suites(folder: Path, faults: frozenset[Fault], *args: str) -> Run:
+def run_suites(
+    folder: Path, faults: frozenset[Fault], *args: str, cells: frozenset[CellFault] = frozenset()
+) -> Run:
     overrides = {
         "EmailSettings": {"SMTPPassword": SMTP_PASSWORD},
         "SqlSettings": {"DataSource": DATA_SOURCE},
     }
-    options = StubOptions(tokens=TOKENS, faults=faults, config_overrides=overrides)
+    options = StubOptions(
+        tokens=TOKENS, faults=faults, cell_faults=cells, config_overrides=overrides
+    )
     with start_stub(options) as stub:
         target = stub.write_target(folder / "target.toml")
         document = stub.target_document()
@@ -102,6 +107,8 @@ def faulty(tmp_path_factory: pytest.TempPathFactory) -> Run:
         frozenset({Fault.TIMEZONES_AS_TEXT, Fault.CONFIG_LEAKS_SECRETS}),
         "--operation=GetSupportedTimezone",
         "--operation=GetConfig",
+        "--operation=GetAnalyticsOld",
+        cells=frozenset({CellFault.parse("grant:GetAnalyticsOld:system_user")}),
     )
 
 
@@ -259,6 +266,10 @@ def test_a_faulty_target_is_not_conformant(faulty: Run) -> None:
     assert "NOT CONFORMANT" in page
     assert 'id="failures"' in page
     assert "GetSupportedTimezone" in page
+    # The wrongly granted cell is the one failed (red) cell of the matrix grid.
+    failed = [c for c in report["matrix"]["cells"] if c["verdict"] == "failed"]  # type: ignore[index]
+    assert [(c["operation"], c["role"]) for c in failed] == [("GetAnalyticsOld", "system_user")]
+    assert page.count('data-verdict="failed"') == 1
 
 
 @pytest.mark.parametrize("fixture", ["certified", "faulty"])
