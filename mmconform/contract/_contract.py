@@ -10,10 +10,11 @@ from typing import Any
 
 from mmconform._components import connected_groups
 from mmconform._version import Version
-from mmconform.contract._load import _status_key, default_spec_dir, load_spec
+from mmconform.contract._load import default_spec_dir, load_spec
 from mmconform.contract._model import ContractEffects, Erratum, Operation
 from mmconform.contract._requirements import Requirement
 from mmconform.contract._vocabulary import _OPENAPI_ONLY_KEYWORDS, ANONYMOUS, ContractError
+from mmconform.contract._yaml import status_key
 
 
 class Contract:
@@ -106,7 +107,7 @@ class Contract:
 
     def _response(self, operation_id: str, status: int | str) -> dict[str, Any] | None:
         responses = self._responses(operation_id)
-        key = _status_key(status)
+        key = status_key(status)
         for candidate in (key, f"{key[:1]}XX", "DEFAULT"):
             if candidate in responses:
                 resolved = self._resolve(responses[candidate], set())

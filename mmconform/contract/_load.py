@@ -11,9 +11,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import yaml
-
 from mmconform._version import Version
+from mmconform.contract._errata import parse_errata
 from mmconform.contract._model import (
     BODY_CURRENT,
     BODY_JSON,
@@ -21,13 +20,10 @@ from mmconform.contract._model import (
     BODY_NONE,
     BODY_TEXT,
     ConfigGate,
-    ContractEffects,
     EditionGate,
     Erratum,
-    Expectation,
     Operation,
     RequestExample,
-    VersionRule,
 )
 from mmconform.contract._requirements import (
     REQUIREMENTS_FILE,
@@ -38,16 +34,11 @@ from mmconform.contract._vocabulary import (
     _ENV_VAR,
     _ERRATA_FILE,
     _OPENAPI_FILE,
-    _STATUS_RE,
-    ALL_OPERATIONS,
     ANONYMOUS,
     AUTH_VALUES,
     BUILTIN_ROLES,
-    CHECK_NAMES,
-    DECISIONS,
     DENIED_CELL_POLICIES,
     EDITION_VALUES,
-    ERRATA_TOPICS,
     GLOBAL_STATE_VALUES,
     HTTP_METHODS,
     LICENSE_VALUES,
@@ -56,6 +47,7 @@ from mmconform.contract._vocabulary import (
     REQUEST_KEYS,
     ContractError,
 )
+from mmconform.contract._yaml import load_yaml, parse_version
 
 
 def default_spec_dir() -> Path:
@@ -68,78 +60,6 @@ def default_spec_dir() -> Path:
     if (repo_spec / _OPENAPI_FILE).is_file():
         return repo_spec
     return package / "_spec"
-
-
-def _load_yaml(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ContractError(f"{path}: cannot read: {exc}") from exc
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        return yaml.load(text, Loader=loader)
-    except yaml.YAMLError as exc:
-        raise ContractError(f"{path}: invalid YAML: {exc}") from exc
-
-
-def _parse_version(value: Any, where: str) -> Version | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ContractError(
-            f"{where}: expected a version string like '5.20.0' or null, got {value!r}"
-        )
-    try:
-        return Version.parse(value)
-    except ValueError as exc:
-        raise ContractError(f"{where}: {exc}") from exc
-
-
-def _status_key(status: int | str) -> str:
-    return str(status).upper()
-
-
-def _effects(raw: Any, where: str) -> ContractEffects:
-    if raw is None:
-        return ContractEffects()
-    if not isinstance(raw, Mapping):
-        raise ContractError(f"{where}: expected a mapping with skip_checks/extra_status")
-    unknown = set(raw) - {"skip_checks", "extra_status"}
-    if unknown:
-        raise ContractError(f"{where}: unknown keys {sorted(unknown)}")
-    skip = raw.get("skip_checks", []) or []
-    extra = raw.get("extra_status", []) or []
-    if not isinstance(skip, list) or not all(isinstance(c, str) for c in skip):
-        raise ContractError(f"{where}.skip_checks: expected a list of check names")
-    bad = sorted(set(skip) - CHECK_NAMES)
-    if bad:
-        raise ContractError(
-            f"{where}.skip_checks: unknown check names {bad} (known: {sorted(CHECK_NAMES)})"
-        )
-    if not isinstance(extra, list):
-        raise ContractError(f"{where}.extra_status: expected a list of status codes")
-    statuses = [_status_key(code) for code in extra]
-    for code in statuses:
-        if not _STATUS_RE.match(code):
-            raise ContractError(f"{where}.extra_status: not a status code: {code!r}")
-    return ContractEffects(frozenset(skip), frozenset(statuses))
-
-
-def _expectation(raw: Any, where: str, *, nested: bool) -> Expectation:
-    if not isinstance(raw, dict) or not isinstance(raw.get("status"), int):
-        raise ContractError(f"{where}: needs an integer 'status'")
-    allowed = {"status", "error_id", "note"} | (set() if nested else {"also"})
-    extra = set(raw) - allowed
-    if extra:
-        raise ContractError(f"{where}: unknown key(s) {sorted(extra)}")
-    also_raw = raw.get("also", []) or []
-    if not isinstance(also_raw, list):
-        raise ContractError(f"{where}.also: expected a list of {{status, error_id?, note?}}")
-    also = tuple(
-        _expectation(option, f"{where}.also[{index}]", nested=True)
-        for index, option in enumerate(also_raw)
-    )
-    return Expectation(raw["status"], raw.get("error_id"), raw.get("note"), also)
 
 
 @dataclass(frozen=True)
@@ -173,7 +93,7 @@ class _Parser:
         self._by_id: dict[str, Operation] = {}
 
     def load(self) -> LoadedSpec:
-        raw = _load_yaml(self._openapi_path)
+        raw = load_yaml(self._openapi_path)
         if not isinstance(raw, dict) or not isinstance(raw.get("paths"), dict):
             raise ContractError(f"{self._openapi_path}: not an OpenAPI document with 'paths'")
         roles = self._parse_roles(raw.get("x-mm-roles"))
@@ -205,7 +125,7 @@ class _Parser:
             roles=roles,
             operations=tuple(ops),
             raw_operations=MappingProxyType(self._raw_ops),
-            errata=self._parse_errata(),
+            errata=parse_errata(self._errata_path, self._by_id),
             requirements=self._parse_requirements(),
         )
 
@@ -213,7 +133,7 @@ class _Parser:
         path = self.spec_dir / REQUIREMENTS_FILE
         if not path.is_file():
             return ()
-        return parse_requirements(_load_yaml(path), path, self._by_id)
+        return parse_requirements(load_yaml(path), path, self._by_id)
 
     def _fail(self, where: str, message: str) -> ContractError:
         return ContractError(f"{self._openapi_path}: {where}: {message}")
@@ -280,10 +200,10 @@ class _Parser:
             raise self._fail(f"{where}: x-mm-permissions", "local-only operations check none")
         if auth == "local-only" and raw["x-mm-local-mode"] is not True:
             raise self._fail(f"{where}: x-mm-local-mode", "must be true for local-only operations")
-        min_version = _parse_version(
+        min_version = parse_version(
             raw["x-mm-min-version"], f"{self._openapi_path}: {where}: x-mm-min-version"
         )
-        removed_in = _parse_version(
+        removed_in = parse_version(
             raw["x-mm-removed-in"], f"{self._openapi_path}: {where}: x-mm-removed-in"
         )
         if min_version and removed_in and removed_in <= min_version:
@@ -298,7 +218,7 @@ class _Parser:
             pwhere = f"{where}: parameter {param['name']}"
             if "x-mm-min-version" not in param:
                 raise self._fail(pwhere, "missing annotation x-mm-min-version")
-            pversion = _parse_version(
+            pversion = parse_version(
                 param["x-mm-min-version"], f"{self._openapi_path}: {pwhere}: x-mm-min-version"
             )
             param_names.append(str(param["name"]))
@@ -500,105 +420,3 @@ class _Parser:
             overrides=MappingProxyType(dict(overrides)),
             denied_cells=str(policy or "always"),
         )
-
-    def _parse_errata(self) -> tuple[Erratum, ...]:
-        path = self._errata_path
-        if not path.is_file():
-            return ()
-        raw = _load_yaml(path)
-        entries = raw.get("errata") if isinstance(raw, dict) else raw
-        if not isinstance(entries, list):
-            raise ContractError(f"{path}: expected a list of errata (or a mapping 'errata:')")
-        seen: set[str] = set()
-        out = []
-        required = ("id", "operations", "topic", "seed", "server", "decision", "why")
-        optional = ("contract", "versions")
-        for index, entry in enumerate(entries):
-            where = f"{path}: errata[{index}]"
-            if not isinstance(entry, dict):
-                raise ContractError(f"{where}: not a mapping")
-            if isinstance(entry.get("id"), str):
-                where = f"{path}: erratum {entry['id']}"
-            for key in required:
-                if key not in entry:
-                    raise ContractError(f"{where}: missing field {key!r}")
-            unknown = set(entry) - set(required) - set(optional)
-            if unknown:
-                raise ContractError(f"{where}: unknown field(s) {sorted(unknown)}")
-            for key in ("id", "topic", "seed", "server", "decision", "why"):
-                if not isinstance(entry[key], str) or not entry[key].strip():
-                    raise ContractError(f"{where}: field {key!r} must be a non-empty string")
-            if entry["id"] in seen:
-                raise ContractError(f"{where}: duplicate id")
-            seen.add(entry["id"])
-            if entry["decision"] not in DECISIONS:
-                raise ContractError(
-                    f"{where}: field 'decision': unknown value {entry['decision']!r} "
-                    f"(expected one of {sorted(DECISIONS)})"
-                )
-            if entry["topic"] not in ERRATA_TOPICS:
-                raise ContractError(
-                    f"{where}: field 'topic': unknown value {entry['topic']!r} "
-                    f"(expected one of {sorted(ERRATA_TOPICS)})"
-                )
-            ops = entry["operations"]
-            if not isinstance(ops, list) or not ops:
-                raise ContractError(f"{where}: field 'operations' must be a non-empty list")
-            for op_id in ops:
-                if op_id != ALL_OPERATIONS and op_id not in self._by_id:
-                    raise ContractError(
-                        f"{where}: field 'operations': unknown operationId {op_id!r}"
-                    )
-            versions = self._parse_rules(entry.get("versions"), where)
-            if entry["decision"] == "version-dependent" and not versions:
-                raise ContractError(f"{where}: version-dependent entries need 'versions' rules")
-            out.append(
-                Erratum(
-                    id=entry["id"],
-                    operations=tuple(ops),
-                    topic=entry["topic"],
-                    seed=entry["seed"].strip(),
-                    server=entry["server"].strip(),
-                    decision=entry["decision"],
-                    why=entry["why"].strip(),
-                    contract=_effects(entry.get("contract"), f"{where}: contract"),
-                    versions=versions,
-                )
-            )
-        return tuple(out)
-
-    @staticmethod
-    def _parse_rules(raw: Any, where: str) -> tuple[VersionRule, ...]:
-        if raw is None:
-            return ()
-        if not isinstance(raw, list):
-            raise ContractError(f"{where}: field 'versions' must be a list of rules")
-        rules = []
-        for index, rule in enumerate(raw):
-            rwhere = f"{where}: versions[{index}]"
-            if not isinstance(rule, dict):
-                raise ContractError(f"{rwhere}: not a mapping")
-            unknown = set(rule) - {"from", "below", "expect", "contract"}
-            if unknown:
-                raise ContractError(f"{rwhere}: unknown key(s) {sorted(unknown)}")
-            if "from" not in rule and "below" not in rule:
-                raise ContractError(f"{rwhere}: needs 'from' and/or 'below'")
-            lower = _parse_version(rule.get("from"), f"{rwhere}.from")
-            upper = _parse_version(rule.get("below"), f"{rwhere}.below")
-            if lower and upper and upper <= lower:
-                raise ContractError(f"{rwhere}: 'below' must be after 'from'")
-            expect_raw = rule.get("expect", {}) or {}
-            if not isinstance(expect_raw, dict):
-                raise ContractError(f"{rwhere}.expect: expected a mapping case -> expectation")
-            expect: dict[str, Expectation] = {}
-            for case, exp in expect_raw.items():
-                expect[str(case)] = _expectation(exp, f"{rwhere}.expect.{case}", nested=False)
-            rules.append(
-                VersionRule(
-                    lower,
-                    upper,
-                    MappingProxyType(expect),
-                    _effects(rule.get("contract"), f"{rwhere}.contract"),
-                )
-            )
-        return tuple(rules)

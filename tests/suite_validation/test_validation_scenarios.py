@@ -56,7 +56,7 @@ BATCHES: dict[str, list[Caught]] = {
         ),
         Caught(
             Fault.TIMEZONES_INVALID_ZONE,
-            "test_system.py::test_timezones_are_iana_zone_names",
+            "test_timezones.py::test_timezones_are_iana_zone_names",
             "timezones.iana-names",
             "Mars/Olympus_Mons",
         ),
