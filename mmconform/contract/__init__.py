@@ -17,8 +17,8 @@ file, the operation (or erratum) and the field.
 
 Modules: ``_vocabulary`` (the closed lists), ``_model`` (the data), ``_yaml`` (YAML reading,
 version and status-key parsing), ``_load`` (reading and checking the operations),
-``_errata`` (reading and checking the errata), ``_requirements`` (the requirements catalogue), ``_contract`` (the
-queries), ``_matrix`` (the permission matrix computed from the annotations).
+``_errata`` (reading and checking the errata), ``_requirements`` (the requirements catalogue),
+``_contract`` (the queries), ``_matrix`` (the permission matrix computed from the annotations).
 """
 
 from mmconform._version import Version
