@@ -4,7 +4,11 @@ Each member breaks exactly one promise of the contract, so that the project's ow
 that a suite notices the defect. Start a faulty stub with
 ``StubOptions(faults=frozenset({Fault.BUSY_MISSING_EXPIRES}))`` or ``--fault BUSY_MISSING_EXPIRES``.
 Each fault is described once, in ``_DESCRIPTIONS``; the stub README's table repeats that text (a
-test keeps the two equal).
+test keeps the two equal). ``_METADATA`` gives each fault its area (one of ``AREAS``) and the
+operations whose answers it changes (the stub's operation names, ``handlers.OPERATIONS``; ``()``
+for every operation), so that a mutation-score run can start the stub with one fault and run the
+suites restricted to those operations; ``_SERVER_VERSIONS`` names the version to imitate for the
+few faults whose operations the default version lacks.
 """
 
 from __future__ import annotations
@@ -39,7 +43,8 @@ AREAS: tuple[str, ...] = (
 
 
 class Fault(enum.Enum):
-    """A deliberate defect; ``description`` names the single promise it breaks."""
+    """A deliberate defect; ``description`` names the single promise it breaks, ``area`` and
+    ``operations`` where it shows, ``server_version`` the version it needs (None: any)."""
 
     BUSY_MISSING_EXPIRES = "BUSY_MISSING_EXPIRES"
     BUSY_EXPIRES_AS_STRING = "BUSY_EXPIRES_AS_STRING"
