@@ -297,6 +297,20 @@ def test_each_fault_fails_the_test_made_to_notice_it(batch: str, tmp_path: Path)
     assert returncode != 0
 
 
+def test_the_faithful_stub_passes_every_test_named_here(tmp_path: Path) -> None:
+    """Run alone against a fresh faithful stub, each test of the batches passes (in the whole
+    suite the trial scenario finds the trial already spent and skips)."""
+    for version in sorted({_version(cases) for cases in BATCHES.values()}):
+        nodeids = sorted(
+            {c.nodeid for cases in BATCHES.values() if _version(cases) == version for c in cases}
+        )
+        returncode, stdout, output = _run(StubOptions(server_version=version), tmp_path, *nodeids)
+        outcomes = _outcomes(stdout)
+        not_passed = {n: outcomes.get(n, "NOT RUN") for n in nodeids if outcomes.get(n) != "PASSED"}
+        assert not not_passed, f"{not_passed}\n{output[-6000:]}"
+        assert returncode == 0, output[-3000:]
+
+
 @pytest.mark.parametrize("fault", list(REFUSED_AT_START), ids=lambda f: f.name)
 def test_the_session_refuses_a_target_with_the_fault(fault: Fault, tmp_path: Path) -> None:
     returncode, _, output = _run(
