@@ -79,6 +79,7 @@ class ProxyEngine:
         mutations: Sequence[Mutation],
         *,
         timeout: float = 300.0,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.upstream = upstream
         self.mutations = tuple(mutations)
@@ -87,6 +88,7 @@ class ProxyEngine:
         self._base = httpx.URL(upstream.url)
         self._prefix = self._base.raw_path.decode("ascii").split("?", 1)[0].rstrip("/")
         self._timeout = timeout
+        self._transport = transport
         self._client: httpx.AsyncClient | None = None
         self._template: list[tuple[str, str]] = []
         self._roles_by_token = dict(upstream.roles_by_token)
@@ -94,12 +96,7 @@ class ProxyEngine:
     # -- lifecycle ------------------------------------------------------------------------
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
-        self._client = httpx.AsyncClient(
-            follow_redirects=False,
-            timeout=httpx.Timeout(self._timeout, connect=10.0),
-            trust_env=False,
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
-        )
+        self._client = self._new_client()
         try:
             yield
         finally:
@@ -108,10 +105,17 @@ class ProxyEngine:
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:  # served without the lifespan (e.g. an ASGI test transport)
-            self._client = httpx.AsyncClient(
-                follow_redirects=False, timeout=self._timeout, trust_env=False
-            )
+            self._client = self._new_client()
         return self._client
+
+    def _new_client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            follow_redirects=False,
+            timeout=httpx.Timeout(self._timeout, connect=10.0),
+            trust_env=False,
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+            transport=self._transport,
+        )
 
     # -- one request ----------------------------------------------------------------------
     async def handle(self, request: Request) -> Response:
