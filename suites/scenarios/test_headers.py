@@ -1,4 +1,5 @@
-"""The headers of the request pipeline: what ``X-Version-Id`` says about the license."""
+"""The headers of the request pipeline: what ``X-Version-Id`` says about the version, the build
+and the license."""
 
 from __future__ import annotations
 
@@ -34,6 +35,30 @@ def test_version_id_says_whether_the_server_is_licensed(
         verdict.check(
             header.rsplit(".", 1)[-1] == licensed,
             f"an X-Version-Id ending in .{licensed}, as IsLicensed is {licensed!r}",
+            received=f"X-Version-Id {header!r}",
+            response=response,
+        )
+
+
+@pytest.mark.mm_operation("GetClientConfig", "GetPing")
+@pytest.mark.mm_requirement("headers.version-id-build")
+def test_version_id_names_the_version_and_build_the_client_config_gives(
+    client_for: ClientFor, verdict: Verdict
+) -> None:
+    """The header starts with the server's version and build number, which the client config
+    also gives (``Version``, ``BuildNumber``): a header that claims another version misleads
+    every client that reads it."""
+    admin = client_for("system_admin")
+    config_answer = verdict.record(admin.get("/config/client", params={"format": "old"}))
+    verdict.status(config_answer, 200)
+    config = verdict.json_object(config_answer)
+    prefix = f"{config.get('Version')}.{config.get('BuildNumber')}."
+    for response in (config_answer, verdict.record(admin.get("/system/ping"))):
+        header = response.headers.get("x-version-id", "")
+        verdict.check(
+            header.startswith(prefix),
+            f"an X-Version-Id starting with {prefix!r} (the client config's Version and "
+            "BuildNumber)",
             received=f"X-Version-Id {header!r}",
             response=response,
         )

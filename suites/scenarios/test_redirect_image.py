@@ -39,8 +39,8 @@ def test_redirect_location_needs_a_url_while_link_previews_are_on(
     else:
         verdict.status(missing, 200, requirement=requirement, what="link previews off")
         verdict.check(
-            missing.json() == {"location": ""},
-            '{"location": ""} while link previews are off',
+            _location(missing) == "",
+            'an empty `location` while link previews are off',
             response=missing,
             requirement=requirement,
         )
@@ -49,8 +49,8 @@ def test_redirect_location_needs_a_url_while_link_previews_are_on(
     )
     verdict.status(plain, 200, requirement=requirement)
     verdict.check(
-        plain.json() == {"location": ""},
-        '{"location": ""} for a URL that does not redirect',
+        _location(plain) == "",
+        'an empty `location` for a URL that does not redirect',
         response=plain,
         requirement=requirement,
     )
@@ -86,3 +86,9 @@ def test_image_refuses_what_it_cannot_fetch(
         )
     else:
         verdict.app_error(response, expect=expect, requirement=requirement)
+
+
+def _location(answer: httpx.Response) -> object:
+    """The ``location`` of a redirect-location answer (other fields are allowed beside it)."""
+    body = answer.json()
+    return body.get("location") if isinstance(body, dict) else body
