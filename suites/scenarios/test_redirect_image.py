@@ -40,7 +40,7 @@ def test_redirect_location_needs_a_url_while_link_previews_are_on(
         verdict.status(missing, 200, requirement=requirement, what="link previews off")
         verdict.check(
             _location(missing) == "",
-            'an empty `location` while link previews are off',
+            "an empty `location` while link previews are off",
             response=missing,
             requirement=requirement,
         )
@@ -50,7 +50,7 @@ def test_redirect_location_needs_a_url_while_link_previews_are_on(
     verdict.status(plain, 200, requirement=requirement)
     verdict.check(
         _location(plain) == "",
-        'an empty `location` for a URL that does not redirect',
+        "an empty `location` for a URL that does not redirect",
         response=plain,
         requirement=requirement,
     )
