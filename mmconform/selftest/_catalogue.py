@@ -105,6 +105,8 @@ class Mutant:
     #: operationIds whose answers change; () = every operation (the whole gate runs)
     operations: tuple[str, ...]
     description: str
+    #: the Mattermost version the stub imitates for this mutant (None: the stub's default)
+    server_version: str | None = None
 
     @property
     def survivor_reason(self) -> str | None:
@@ -160,6 +162,7 @@ def _stub_faults() -> list[Mutant]:
             area=fault.area,
             operations=tuple(fault.operations),
             description=fault.description,
+            server_version=fault.server_version,
         )
         for fault in Fault
     ]

@@ -211,6 +211,8 @@ def _target_for(mutant: Mutant, work: Path) -> Iterator[Path]:
         stub_args = ["--fault", mutant.name]
     elif mutant.source == "variant":
         stub_args = ["--variant", mutant.name]
+    if mutant.server_version is not None:
+        stub_args += ["--server-version", mutant.server_version]
     with ExitStack() as stack:
         stub_target = work / "stub.toml"
         stack.enter_context(

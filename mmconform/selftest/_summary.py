@@ -155,6 +155,8 @@ def _entry(outcome: Outcome) -> dict[str, Any]:
         "seconds": round(outcome.seconds, 2),
         "returncode": outcome.returncode,
     }
+    if mutant.server_version:
+        entry["server_version"] = mutant.server_version
     if mutant.survivor_reason:
         entry["survivor_reason"] = mutant.survivor_reason
     if outcome.detail and not outcome.ok:
