@@ -96,6 +96,8 @@ class StubState:
         if options.developer_mode:
             initial.setdefault("ServiceSettings", {})["EnableDeveloper"] = True
         self.store = ConfigStore(options.config_path, decode_partial(initial))
+        # the config as the server started with it (what a stale reload would bring back)
+        self.startup_config: dict[str, Any] = copy.deepcopy(self.store.file_config)
         self.logs = LogBuffer(echo_level=options.log_level, clock=self.clock)
         self.audits: deque[Audit] = deque(maxlen=20000)
         self.busy_expires: float | None = None
@@ -265,7 +267,10 @@ class StubState:
             return cached[1]
         client = self.client_config(full=True)
         digest = hashlib.md5(json.dumps(client, sort_keys=True).encode(), usedforsecurity=False)
-        licensed = "true" if self.license is not None else "false"
+        licensed_now = self.license is not None
+        if Fault.VERSION_ID_LICENSE_FLAG_WRONG in self.faults:
+            licensed_now = not licensed_now
+        licensed = "true" if licensed_now else "false"
         value = f"{self.server_version}.{BUILD_NUMBER}.{digest.hexdigest()}.{licensed}"
         self._version_header = (key, value)
         return value

@@ -111,6 +111,9 @@ class Dispatcher:
         ops = [op for op in OPERATIONS if op.exists_in(version)]
         self.router = Router(ops)
         self.served = {op.name: op.served_locally_in(version) if local else op.tcp for op in ops}
+        tcp_integrity = not local and Fault.INTEGRITY_OVER_TCP in state.faults
+        if tcp_integrity and "CheckIntegrity" in self.served:
+            self.served["CheckIntegrity"] = True
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -141,11 +144,7 @@ class Dispatcher:
                 session = self._authenticate(request, op)
             if state.cell_faults:
                 session = self._cell_fault(op, session)
-            if (
-                op.name == "GetSupportedTimezone"
-                and Fault.TIMEZONES_IGNORE_AUTH in state.faults
-                and session.user is None
-            ):
+            if session.user is None and _session_check_skipped(op, state.faults):
                 pass
             elif op.auth in ("session", "trust") and session.anonymous:
                 raise session_expired("UserRequired")
@@ -272,6 +271,8 @@ class Dispatcher:
                 media_type="text/plain; charset=utf-8",
             )
         payload: dict[str, Any] = err.to_json(request_id, developer=state.developer)
+        if Fault.REQUEST_ID_BODY_MISMATCH in state.faults:
+            payload["request_id"] = new_id()
         if Fault.APP_ERROR_STATUS_CODE_MISMATCH in state.faults:
             payload["status_code"] = 500 if err.status != 500 else 400
         if err.status >= 500 and state.setting("ServiceSettings", "ExperimentalEnableHardenedMode"):
@@ -302,6 +303,18 @@ class Dispatcher:
             headers["content-type"] = "application/json; charset=utf-8"
         if request.method == "GET" and "expires" not in headers:
             headers["Expires"] = "0"
+
+
+#: operation -> the fault that lets a caller without a session through to its handler
+_SESSION_CHECK_FAULTS = {
+    "GetSupportedTimezone": Fault.TIMEZONES_IGNORE_AUTH,
+    "DatabaseRecycle": Fault.DATABASE_RECYCLE_WITHOUT_SESSION,
+}
+
+
+def _session_check_skipped(op: Op, faults: frozenset[Fault]) -> bool:
+    fault = _SESSION_CHECK_FAULTS.get(op.name)
+    return fault is not None and fault in faults
 
 
 def _parse_token(request: Request) -> tuple[str, str]:

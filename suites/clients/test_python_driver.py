@@ -258,6 +258,9 @@ class DriverAnswer:
     error_id: str | None = None
     value: Any = None
     detail: str = ""
+    #: no complete answer arrived (refused, reset, timed out, cut short): the target's health
+    #: check counts it, even when the status line came before the connection broke
+    transport_failed: bool = False
 
 
 def call_driver(driver: Any, case: Case, ctx: CallContext) -> DriverAnswer:
@@ -272,7 +275,11 @@ def call_driver(driver: Any, case: Case, ctx: CallContext) -> DriverAnswer:
     except InvalidMattermostError as exc:
         return DriverAnswer("unreadable_error", exc.status_code, detail=str(exc)[:300])
     except (httpx.HTTPError, ValueError) as exc:
-        return DriverAnswer("exception", detail=f"{type(exc).__name__}: {exc}")
+        return DriverAnswer(
+            "exception",
+            detail=f"{type(exc).__name__}: {exc}",
+            transport_failed=isinstance(exc, httpx.TransportError),
+        )
     if isinstance(result, httpx.Response):
         return DriverAnswer("raw", result.status_code, value=result)
     last: httpx.Response | None = driver.last_response
@@ -346,7 +353,7 @@ def test_driver_method_answers_as_the_contract_predicts(
     started = time.monotonic()
     with guarded(ctx, case):
         answer = call_driver(driver, case, ctx)
-    if answer.outcome == "exception" and driver.last_response is None:
+    if answer.transport_failed:
         mm_session.health.failed(what, answer.detail)
     else:
         mm_session.health.answered(time.monotonic() - started)

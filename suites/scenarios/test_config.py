@@ -475,6 +475,59 @@ def test_environment_config_names_overridden_settings_only(
     )
 
 
+@pytest.mark.mm_operation("GetEnvironmentConfig", "PatchConfig", "GetConfig")
+@pytest.mark.mm_requirement("config.environment-only-overridden")
+@pytest.mark.usefixtures("config_guard")
+@pytest.mark.mm_role("system_admin")
+@pytest.mark.mm_global_state("config")
+def test_a_setting_the_api_changed_is_not_named_by_the_environment(
+    admin_client: httpx.Client, verdict: Verdict
+) -> None:
+    """A setting an environment variable sets keeps the variable's value whatever is saved, so
+    a setting a patch did change is not one of them."""
+    changed = MAX_USERS_CHANGED + 1
+    _patch(admin_client, verdict, nested(MAX_USERS, changed))
+    if get_path(_get(admin_client, verdict), MAX_USERS) != changed:
+        pytest.skip(f"{dotted(MAX_USERS)} did not take the patched value on this target")
+    response = verdict.record(admin_client.get("/config/environment"))
+    verdict.status(response, 200)
+    tree = verdict.json_object(response)
+    verdict.check(
+        not has_path(tree, MAX_USERS),
+        f"{dotted(MAX_USERS)}, which the API just changed, not named as set by the environment",
+        received=f"{len(list(leaves(tree)))} settings named, among them {dotted(MAX_USERS)}",
+        response=response,
+    )
+
+
+# --- the S3 connection test ----------------------------------------------------------------------
+
+#: An S3 endpoint nothing answers on: a closed port on the target's own loopback.
+UNREACHABLE_S3 = "127.0.0.1:1"
+
+
+@pytest.mark.mm_operation("TestS3Connection", "GetConfig")
+@pytest.mark.mm_role("system_admin")
+@pytest.mark.mm_requirement("config.s3-test-tries-store", "errors.app-error-shape")
+def test_s3_test_fails_for_a_store_it_cannot_reach(
+    admin_client: httpx.Client, admin_config: dict[str, Any], verdict: Verdict
+) -> None:
+    """The posted file settings name a bucket behind a port nothing listens on: the test must
+    report the failure (500 on real servers), never OK. Nothing is saved."""
+    files = copy.deepcopy(admin_config["FileSettings"])
+    files.update(
+        DriverName="amazons3",
+        AmazonS3Bucket="mmconform-unreachable",
+        AmazonS3Endpoint=UNREACHABLE_S3,
+        AmazonS3SSL=False,
+        AmazonS3AccessKeyId="mmconform",
+        AmazonS3SecretAccessKey="mmconform-not-a-secret",
+    )
+    # The server reads the body as a whole config but looks only at FileSettings.
+    response = verdict.record(admin_client.post("/file/s3_test", json={"FileSettings": files}))
+    verdict.app_error(response, status=(400, 500), requirement="config.s3-test-tries-store")
+
+
 # --- reload --------------------------------------------------------------------------------------
 
 

@@ -181,6 +181,35 @@ def test_malformed_trial_request_is_refused(
         )
 
 
+#: A legacy trial request a server grants when it may (enough users for any test target).
+TRIAL_REQUEST = {"users": 100, "terms_accepted": True, "receive_emails_accepted": False}
+TRIAL_NOT_ALLOWED = "api.license.request-trial.can-start-trial.not-allowed"
+
+
+@pytest.mark.mm_operation("RequestTrialLicense", "GetClientLicense")
+@pytest.mark.mm_role("system_admin")
+@pytest.mark.mm_destructive
+@pytest.mark.mm_global_state("license")
+@pytest.mark.mm_requirement("license.trial-once", "errors.app-error-shape")
+def test_a_second_trial_is_refused(
+    admin_client: httpx.Client, server_state: ServerState, verdict: Verdict
+) -> None:
+    """Asks for a trial and, once it is granted, for another one. A server grants one trial in
+    its life, so on a real server this spends it; the license the server had is put back."""
+    requirement = "license.trial-once"
+    with server_state.guard({"license"}):
+        first = verdict.record(admin_client.post("/trial-license", json=TRIAL_REQUEST))
+        if first.status_code != 200:
+            if error_id_of(first) == TRIAL_NOT_ALLOWED:
+                pytest.skip("this target has had its trial already: the second request is moot")
+            pytest.skip(
+                f"the target grants no trial here (POST /trial-license answered "
+                f"{first.status_code} {error_id_of(first)}), so a second one cannot be asked for"
+            )
+        second = verdict.record(admin_client.post("/trial-license", json=TRIAL_REQUEST))
+        verdict.app_error(second, status=400, error_id=TRIAL_NOT_ALLOWED, requirement=requirement)
+
+
 @pytest.mark.mm_operation("GetPrevTrialLicense")
 @pytest.mark.mm_requirement("license.prev-trial")
 def test_previous_trial_is_a_client_license_map(client_for: ClientFor, verdict: Verdict) -> None:

@@ -103,5 +103,11 @@ def _zip_members(response: httpx.Response, verdict: Verdict) -> dict[str, bytes]
             return {
                 info.filename.rsplit("/", 1)[-1]: archive.read(info) for info in archive.infolist()
             }
-    except zipfile.BadZipFile:
-        verdict.fail("a zip archive", received=f"{len(response.content)} bytes that are no zip")
+    except zipfile.BadZipFile as exc:
+        problem = str(exc)
+    # failed outside the handler, so that the report is the verdict's alone
+    verdict.fail(
+        "a zip archive",
+        received=f"{len(response.content)} bytes that are no zip ({problem})",
+        response=response,
+    )

@@ -107,6 +107,8 @@ async def _decode_config_body(ctx: Ctx) -> dict[str, Any]:
     except BodyTooLarge:
         raise ctx.too_large(invalid_param("config")) from None
     except go.GoSyntaxError as exc:
+        if ctx.fault(Fault.CONFIG_PUT_MALFORMED_JSON_500) and ctx.op.name == "UpdateConfig":
+            raise AppError(500, "api.config.update_config.app_error", detailed=str(exc)) from None
         raise invalid_param("config", str(exc)) from None
     if not decoded.ok:
         raise invalid_param("config", decoded.error or "")
@@ -240,14 +242,18 @@ async def reload_config(ctx: Ctx) -> Response:
     else:
         ctx.require("reload_config", not_restricted=True)
     try:
-        ctx.state.reload_config()
+        if ctx.fault(Fault.CONFIG_RELOAD_RESTORES_STARTUP):
+            ctx.state.save_config(ctx.state.startup_config)
+        else:
+            ctx.state.reload_config()
     except (OSError, ValueError) as exc:
         raise AppError(500, "api.config.reload_config.app_error", detailed=str(exc)) from None
     return ctx.ok(headers=NO_CACHE)
 
 
 async def get_client_config(ctx: Ctx) -> Response:
-    if not ctx.behaviour.client_config_ignores_format:
+    ignores_format = ctx.behaviour.client_config_ignores_format
+    if not ignores_format or ctx.fault(Fault.CLIENT_CONFIG_FORMAT_REQUIRED):
         fmt = qfirst(ctx, "format") or ""
         if fmt == "":
             raise AppError(501, "api.config.client.old_format.app_error")
@@ -262,7 +268,10 @@ async def get_client_config(ctx: Ctx) -> Response:
 async def get_environment_config(ctx: Ctx) -> Response:
     readable = _readable(ctx)
     with ctx.state.lock:
-        paths = [p for p in ctx.state.store.env if readable(p)]
+        env: list[Path_] = list(ctx.state.store.env)
+        if ctx.fault(Fault.ENVIRONMENT_CONFIG_LISTS_EVERYTHING):
+            env = [path for path, _ in cfgmod.leaves(ctx.state.config)]
+        paths = [p for p in env if readable(p)]
     return ctx.json(environment_tree(paths), headers=NO_CACHE)
 
 

@@ -22,6 +22,7 @@ from mmconform.stub._config import decode_config
 from mmconform.stub._config_defaults import FAKE_SETTING, clone, default_config
 from mmconform.stub._context import BodyTooLarge, Ctx, Op
 from mmconform.stub._errors import AppError, invalid_param
+from mmconform.stub.faults import Fault
 from mmconform.stub.handlers._util import qfirst
 from mmconform.stub.variants import Variant
 
@@ -118,8 +119,9 @@ async def test_email(ctx: Ctx) -> Response:
     # user, so it falls back to the probe's default recipient.
     user = ctx.session.user
     recipient = user.email if user is not None else "admin@example.com"
+    settings = given if ctx.fault(Fault.EMAIL_TEST_USES_POSTED_SETTINGS) else stored
     failure = await asyncio.to_thread(
-        _probes.test_smtp, stored, timeout=OUTBOUND_TIMEOUT, to=recipient
+        _probes.test_smtp, settings, timeout=OUTBOUND_TIMEOUT, to=recipient
     )
     if failure is not None:
         raise _failure(failure)
@@ -144,6 +146,8 @@ async def test_s3(ctx: Ctx) -> Response:
         raise AppError(400, "api.admin.test_s3.missing_s3_bucket")
     if settings.get("AmazonS3SecretAccessKey") == FAKE_SETTING:
         settings["AmazonS3SecretAccessKey"] = stored.get("AmazonS3SecretAccessKey", "")
+    if ctx.fault(Fault.S3_TEST_ALWAYS_OK):
+        return ctx.ok()
     failure = await asyncio.to_thread(_probes.test_s3, settings, timeout=OUTBOUND_TIMEOUT)
     if failure is not None:
         raise _failure(failure)
@@ -162,6 +166,8 @@ async def test_site_url(ctx: Ctx) -> Response:
         values = {}
     site_url = values.get("site_url", "")
     if not site_url:
+        if ctx.fault(Fault.SITE_URL_TEST_ACCEPTS_EMPTY):
+            return ctx.ok()
         raise invalid_param("site_url")
     failure = AppError(400, "app.admin.test_site_url.failure")
     try:
@@ -177,6 +183,8 @@ async def test_site_url(ctx: Ctx) -> Response:
 
 # --------------------------------------------------------------------------------------------
 async def test_notification(ctx: Ctx) -> Response:
+    if ctx.fault(Fault.TEST_NOTIFICATION_REFUSED_TO_USERS):
+        ctx.require("manage_system")
     with ctx.state.lock:
         ctx.state.test_notifications += 1
     ctx.state.log("info", "Sent a test notification (simulated)", user_id=ctx.session.user_id)
@@ -200,7 +208,10 @@ PUSH_NOTIFICATION_ACK = go.Struct(
 async def ack_notification(ctx: Ctx) -> Response:
     parse_error = AppError(400, "api.push_notifications_ack.message.parse.app_error")
     try:
-        decoded = go.decode_body(await ctx.body(), PUSH_NOTIFICATION_ACK)
+        body = await ctx.body()
+        if ctx.fault(Fault.PUSH_ACK_EMPTY_BODY_ACCEPTED) and not body.strip():
+            return ctx.ok()  # an empty ack taken as one with nothing to forward
+        decoded = go.decode_body(body, PUSH_NOTIFICATION_ACK)
     except BodyTooLarge:
         raise ctx.too_large(parse_error) from None
     except go.GoSyntaxError as exc:
@@ -249,6 +260,8 @@ async def get_redirect_location(ctx: Ctx) -> Response:
         return ctx.json({"location": ""})
     url = qfirst(ctx, "url") or ""
     if not url:
+        if ctx.fault(Fault.REDIRECT_WITHOUT_URL_ACCEPTED):
+            return ctx.json({"location": ""})
         raise invalid_param("url")
     now = st.now()
     with st.lock:
@@ -290,6 +303,9 @@ async def get_image(ctx: Ctx) -> Response:
     except ValueError:
         raise bad from None
     if parts.scheme and not raw[len(parts.scheme) + 1 :].startswith("//") and not parts.netloc:
+        if ctx.fault(Fault.IMAGE_OPAQUE_URL_ACCEPTED):
+            # nothing fetched, and the nothing served as the image
+            return Response(b"", media_type="application/octet-stream")
         raise bad  # an opaque URL such as mailto:
     site = urlsplit(str(st.setting("ServiceSettings", "SiteURL") or ""))
     scheme = parts.scheme or site.scheme or "http"

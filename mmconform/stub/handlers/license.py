@@ -134,7 +134,8 @@ async def upload_license(ctx: Ctx) -> Response:
 async def remove_license(ctx: Ctx) -> Response:
     if not ctx.session.local:
         ctx.require("manage_license_information", not_restricted=True)
-    ctx.state.set_license(None)
+    if not ctx.fault(Fault.LICENSE_REMOVAL_KEEPS_LICENSE):
+        ctx.state.set_license(None)
     return ctx.ok()
 
 
@@ -164,11 +165,14 @@ async def get_load_metric(ctx: Ctx) -> Response:
     if lic is not None and lic.features.users > 0:
         ratio = st.active_users() / lic.features.users * 1000
         load = int(ratio + 0.5)
+    if ctx.fault(Fault.LOAD_METRIC_AS_STRING):
+        return ctx.json({"load": str(load)})
     return ctx.json({"load": load})
 
 
 async def request_renewal_link(ctx: Ctx) -> Response:
-    ctx.require("manage_license_information", not_restricted=True)
+    if not ctx.fault(Fault.RENEWAL_LINK_WITHOUT_PERMISSION) or ctx.is_restricted():
+        ctx.require("manage_license_information", not_restricted=True)
     st = ctx.state
     if st.edition == "team" or not st.cws_available:
         raise _upgrade_needed(403)
@@ -212,7 +216,7 @@ async def request_trial_license(ctx: Ctx) -> Response:
     st.set_license(lic)
     with st.lock:
         st.prev_trial = lic
-        st.trial_allowed = False
+        st.trial_allowed = ctx.fault(Fault.TRIAL_LICENSE_GRANTED_TWICE)
     return ctx.ok()
 
 
@@ -229,6 +233,8 @@ async def get_prev_trial_license(ctx: Ctx) -> Response:
     st = ctx.state
     if st.edition == "team":
         raise _upgrade_needed(403)
+    if st.prev_trial is None and ctx.fault(Fault.PREV_TRIAL_LICENSE_NULL):
+        return ctx.json(None)
     return ctx.json(_license_map(ctx, st.prev_trial), sort_keys=True)
 
 

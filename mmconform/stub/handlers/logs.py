@@ -61,7 +61,12 @@ async def get_audits(ctx: Ctx) -> Response:
     page = parse_page(ctx)
     cap = 10 * PER_PAGE_MAX if ctx.fault(Fault.AUDITS_PER_PAGE_CAP_IGNORED) else PER_PAGE_MAX
     per_page = parse_per_page(ctx, "per_page", PER_PAGE_DEFAULT, cap)
-    rows = ctx.state.audits_page(page, per_page)
+    if ctx.fault(Fault.AUDITS_OLDEST_FIRST):
+        with ctx.state.lock:
+            oldest_first = [a.to_json() for a in ctx.state.audits]
+        rows = oldest_first[page * per_page : (page + 1) * per_page]
+    else:
+        rows = ctx.state.audits_page(page, per_page)
     return ctx.json(rows or None, newline=True)
 
 
@@ -101,7 +106,10 @@ async def get_logs(ctx: Ctx) -> Response:
     else:
         page = parse_page(ctx)
         per_page = parse_per_page(ctx, "logs_per_page", LOGS_PER_PAGE_DEFAULT, LOGS_PER_PAGE_MAX)
-        lines = st.logs.page(page, per_page)
+        if ctx.fault(Fault.LOGS_OLDEST_FIRST):
+            lines = st.logs.all()[page * per_page : (page + 1) * per_page]
+        else:
+            lines = st.logs.page(page, per_page)
     return ctx.json(lines or None)
 
 
@@ -176,7 +184,9 @@ async def get_analytics_old(ctx: Ctx) -> Response:
     ctx.require("get_analytics")
     name = qfirst(ctx, "name") or "standard"
     if name not in ANALYTICS_NAMES:
-        raise invalid_param("name")
+        if not ctx.fault(Fault.ANALYTICS_UNKNOWN_NAME_ACCEPTED):
+            raise invalid_param("name")
+        name = "standard"
     team_id = qfirst(ctx, "team_id") or ""
     st = ctx.state
     users = st.user_count()

@@ -85,6 +85,8 @@ async def get_ping(ctx: Ctx) -> Response:
     b = ctx.behaviour
     raw_status = qget(ctx, "get_server_status")
     with_status = raw_status == "true" if b.ping_status_needs_exact_true else raw_status != ""
+    if ctx.fault(Fault.PING_SERVER_STATUS_IGNORED):
+        with_status = False
     status = "OK"
     threshold = st.setting("ServiceSettings", "GoroutineHealthThreshold")
     if isinstance(threshold, int) and threshold > 0 and goroutine_count() >= threshold:
@@ -118,9 +120,10 @@ async def get_ping(ctx: Ctx) -> Response:
             body["root_status"] = hasattr(os, "geteuid") and os.geteuid() == 0
         headers = {"Status": status, "Database_status": db_status, "Filestore_status": file_status}
     device_id = qget(ctx, "device_id")
-    if device_id and b.ping_device_id:
+    if device_id and b.ping_device_id and not ctx.fault(Fault.PING_DEVICE_ID_IGNORED):
         body["CanReceiveNotifications"] = can_receive_notifications(ctx, device_id)
-    body["status"] = status
+    if not ctx.fault(Fault.PING_MISSING_STATUS):
+        body["status"] = status
     rest = b.ping_rest_semantics and qget(ctx, "use_rest_semantics") == "true"
     if ctx.fault(Fault.PING_IGNORES_REST_SEMANTICS):
         rest = False
@@ -226,7 +229,7 @@ _ID_RE = re.compile(r"^[A-Za-z0-9]{26}$")
 
 async def get_notices(ctx: Ctx) -> Response:
     team_id = ctx.path_params.get("team_id", "")
-    if not _ID_RE.match(team_id):
+    if not _ID_RE.match(team_id) and not ctx.fault(Fault.NOTICES_MALFORMED_TEAM_ID_ACCEPTED):
         raise invalid_url_param("team_id")
     client = qget(ctx, "client")
     if client not in NOTICE_CLIENTS:
@@ -281,6 +284,8 @@ async def mark_notices_viewed(ctx: Ctx) -> Response:
     # Newer servers take a null body as no ids; older ones keep whatever decoded.
     ids: list[str] = decoded.value or []
     st = ctx.state
+    if ctx.fault(Fault.NOTICE_VIEWED_SHOWN_AGAIN):
+        return ctx.ok()
     now_ms = st.now_ms()
     with st.lock:
         views = st.notice_views.setdefault(ctx.session.user_id, {})
@@ -294,7 +299,8 @@ async def mark_notices_viewed(ctx: Ctx) -> Response:
 # database, caches, restart
 # --------------------------------------------------------------------------------------------
 async def database_recycle(ctx: Ctx) -> Response:
-    ctx.require("recycle_database_connections", not_restricted=True)
+    if not (ctx.fault(Fault.DATABASE_RECYCLE_WITHOUT_SESSION) and ctx.session.anonymous):
+        ctx.require("recycle_database_connections", not_restricted=True)
     with ctx.state.lock:
         ctx.state.db_recycles += 1
     ctx.state.log("info", "Recycling database connections")
@@ -307,11 +313,16 @@ async def invalidate_caches(ctx: Ctx) -> Response:
         ctx.state.cache_invalidations += 1
         ctx.state.redirect_cache.clear()
     ctx.state.log("info", "Purging all caches")
+    if ctx.fault(Fault.CACHES_INVALIDATED_WITHOUT_STATUS):
+        return ctx.raw_json(b"", headers=NO_CACHE)
     return ctx.ok(headers=NO_CACHE)
 
 
 async def restart(ctx: Ctx) -> Response:
-    ctx.require("manage_system")
+    user = ctx.session.user
+    read_only = user is not None and user.role == "system_read_only_admin"
+    if not (ctx.fault(Fault.RESTART_ALLOWED_FOR_READ_ONLY_ADMIN) and read_only):
+        ctx.require("manage_system")
     with ctx.state.lock:
         ctx.state.restarts += 1
     ctx.state.log("info", "Restarting server (simulated: the stub stays up)")
@@ -387,6 +398,10 @@ async def support_packet(ctx: Ctx) -> Response:
         )
         if with_logs:
             zf.writestr("mattermost.log", "\n".join(st.logs.all()) + "\n")
+        # the entries are written, the central directory is not (it comes with close)
+        unfinished = buf.getvalue()
+    if ctx.fault(Fault.SUPPORT_PACKET_NOT_A_ZIP):
+        buf = io.BytesIO(unfinished)
     name = support_packet_name(
         lic.customer.company, st.now(), new_style=ctx.behaviour.new_support_packet_name
     )
@@ -413,7 +428,7 @@ def _upgrade_percentage(ctx: Ctx) -> int:
 async def upgrade_to_enterprise(ctx: Ctx) -> Response:
     ctx.require("manage_system")
     st = ctx.state
-    if st.edition == "enterprise":
+    if st.edition == "enterprise" and not ctx.fault(Fault.UPGRADE_STARTS_ON_ENTERPRISE):
         raise AppError(429, "api.upgrade_to_enterprise.already-enterprise.app_error")
     if not st.upgrade_supported:
         raise AppError(403, "api.upgrade_to_enterprise.system_not_supported.app_error")
@@ -426,7 +441,8 @@ async def upgrade_to_enterprise(ctx: Ctx) -> Response:
 
 
 async def upgrade_status(ctx: Ctx) -> Response:
-    ctx.require("manage_system")
+    if not (ctx.fault(Fault.UPGRADE_STATUS_UNGUARDED) and ctx.session.user is not None):
+        ctx.require("manage_system")
     if ctx.state.upgrade_error:
         return ctx.json({"percentage": 0, "error": ctx.state.upgrade_error})
     return ctx.json({"percentage": _upgrade_percentage(ctx), "error": None})
@@ -442,7 +458,7 @@ async def upgrade_allowed(ctx: Ctx) -> Response:
     ctx.require("manage_system")
     if not ctx.state.upgrade_supported:
         raise AppError(403, "api.upgrade_to_enterprise.system_not_supported.app_error")
-    if ctx.state.edition == "enterprise":
+    if ctx.state.edition == "enterprise" and not ctx.fault(Fault.UPGRADE_ALLOWED_ON_ENTERPRISE):
         # The upgrader's own error text becomes the AppError id (and, untranslated, its message).
         raise AppError(403, ALREADY_ENTERPRISE, message=ALREADY_ENTERPRISE)
     return ctx.ok()
