@@ -11,6 +11,7 @@ changes every operation); a benign mutant runs the whole gate.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -35,10 +36,14 @@ Verdict = Literal["killed", "survived", "passed", "false alarm", "error"]
 _RUN_BROKEN: Final = {2: "interrupted", 3: "internal error", 4: "usage error", 5: "no tests ran"}
 #: mmconform's exit codes: what the run found wrong with the target before or after the tests.
 _TARGET_REFUSED: Final = {
-    10: "preflight: the target does not answer",
-    11: "preflight: the target answers its token checks wrongly",
-    12: "state guard: the run could not put the server back as it found it",
+    10: "the run stopped: the target does not answer",
+    11: "the preflight refused the target",
+    12: "the state guard: the run could not put the server back as it found it",
 }
+#: the one line in which the run says why it stopped or refused the target
+_EXIT_MESSAGE: Final = re.compile(r"Exit: mmconform: (.+?) !$", re.MULTILINE)
+_RUN_MESSAGE: Final = re.compile(r"^mmconform: (.+)$", re.MULTILINE)
+_MESSAGE_WORDS: Final = ("refus", "does not", "lacks", "unreachable", "stopped", "differs", "still")
 _STARTUP_TIMEOUT: Final = 30.0
 
 
@@ -121,6 +126,9 @@ def _judge(
         caught_by = first_failure or "a failed test"
     elif returncode in _TARGET_REFUSED:
         caught_by = _TARGET_REFUSED[returncode]
+        said = _run_message(output)
+        if said:
+            caught_by += f" ({said})"
     else:
         return Outcome(
             mutant, "error", "", seconds, returncode, f"unexpected exit code {returncode}\n{tail}"
@@ -168,6 +176,19 @@ def _run_pytest(
         return 2, time.monotonic() - started, "", message
     seconds = time.monotonic() - started
     return completed.returncode, seconds, _first_failure(junit), completed.stdout + completed.stderr
+
+
+def _run_message(output: str) -> str:
+    """What the run said about the target when it refused or stopped it, shortened."""
+    said = [m.group(1).strip() for m in _EXIT_MESSAGE.finditer(output)]
+    said += [
+        m.group(1).strip()
+        for m in _RUN_MESSAGE.finditer(output)
+        if any(word in m.group(1) for word in _MESSAGE_WORDS)
+    ]
+    if not said:
+        return ""
+    return said[0] if len(said[0]) <= 160 else said[0][:159] + "…"
 
 
 def _operations_to_run(mutant: Mutant, options: RunOptions) -> tuple[str, ...]:

@@ -28,8 +28,8 @@ def _mutant(kind: str, source: str, name: str, operations: tuple[str, ...]) -> M
     [
         ("fault", 1, "killed", "suites/x.py::test_y"),
         ("fault", 0, "survived", ""),
-        ("fault", 11, "killed", "preflight: the target answers its token checks wrongly"),
-        ("fault", 12, "killed", "state guard: the run could not put the server back as it found"),
+        ("fault", 11, "killed", "the preflight refused the target"),
+        ("fault", 12, "killed", "the state guard: the run could not put the server back"),
         ("fault", 5, "error", ""),
         ("fault", 4, "error", ""),
         ("fault", 77, "error", ""),
@@ -64,6 +64,20 @@ def test_benign_variant_that_the_suites_fail_is_a_false_alarm() -> None:
     )
     assert outcome.verdict == "false alarm", outcome
     assert "timezone" in outcome.caught_by.lower()
+
+
+def test_a_refused_target_is_killed_with_what_the_run_said() -> None:
+    output = (
+        "mmconform: roles verified: system_admin\n"
+        "! _pytest.outcomes.Exit: mmconform: http://127.0.0.1:1 does not look like a Mattermost "
+        "server: GET /api/v4/system/ping answered 200 without status !\n"
+    )
+    outcome = _judge(_mutant("fault", "stub", "X", ()), 11, 1.0, "", output)
+    assert outcome.verdict == "killed"
+    assert outcome.caught_by == (
+        "the preflight refused the target (http://127.0.0.1:1 does not look like a Mattermost "
+        "server: GET /api/v4/system/ping answered 200 without status)"
+    )
 
 
 def test_target_that_cannot_start_is_an_error_with_the_reason() -> None:
