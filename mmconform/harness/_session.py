@@ -357,6 +357,7 @@ class ConformanceSession:
             selected_operations=self.options.selected_operations,
             edition=self.server_facts.edition,
             features=target.features,
+            shared_target=not target.embedded,
         )
         selection = select(
             conformance, self.contract, facts, lambda item: suite_of(item, self.config)
