@@ -19,9 +19,12 @@ One embedded stub (``python -m mmconform.stub``) per round serves, in this order
 The command line goes last because its generated configurations are not put back. Printed per
 tool: cases (the suite's generated requests; the command line's generated test cases), the
 wall time of the child process (start-up and case generation included) and the time inside
-the run (the suite's tests; the command line's own ``running_time``), cases per second over
-each, and the ratio suite/command line. Follow-up requests some checks send (``ignored_auth``
-sends a successful request again without credentials) are not cases, in either tool.
+the run (the suite's tests; the command line's own ``running_time``), the HTTP requests each
+sent (counted at the ``requests`` adapter in both), cases and requests per second over each
+time, and the ratios suite/command line. Follow-up requests some checks send (``ignored_auth``
+sends a successful request again without credentials and with invalid ones) are HTTP requests
+but not cases, in either tool; the suite's HTTP requests also include its hand-written contract
+tests (no credentials, undeclared methods).
 """
 
 from __future__ import annotations
@@ -46,12 +49,31 @@ from mmconform.harness._embedded import embedded_stub  # noqa: E402
 from mmconform.harness._profiles import PROFILES  # noqa: E402
 
 PROBE_ENV = "MMCONFORM_GATE_PROBE_DIR"
+COUNT_ENV = "MMCONFORM_CLI_HTTP_COUNT"
+
+#: Runs the schemathesis command line in a Python that counts the HTTP requests it sends (the
+#: ``requests`` adapter, as the suite's probe does) and writes the count to a file at exit.
+_COUNTING_CLI = """
+import atexit, os, sys, threading
+import requests.adapters
+count, lock, original = [0], threading.Lock(), requests.adapters.HTTPAdapter.send
+def send(self, *args, **kwargs):
+    with lock:
+        count[0] += 1
+    return original(self, *args, **kwargs)
+requests.adapters.HTTPAdapter.send = send
+atexit.register(lambda: open(os.environ[COUNT_ENV], "w").write(str(count[0])))
+from schemathesis.cli import schemathesis
+sys.argv[0] = "schemathesis"
+sys.exit(schemathesis())
+""".replace("COUNT_ENV", repr(COUNT_ENV))
 
 
 @dataclass(frozen=True)
 class ToolRun:
     name: str
     cases: int
+    http: int
     wall: float
     inside: float
     returncode: int
@@ -113,8 +135,9 @@ def run_suite(target_file: Path, profile: str) -> ToolRun:
             sys.stderr.write(result.stdout[-3000:] + result.stderr[-3000:])
         tests = json.loads(Path(probe, "main.json").read_text())["tests"]
     cases = sum(int(test["generated"]) for test in tests.values())
+    http = sum(int(test["http"]) for test in tests.values())
     inside = sum(float(test["seconds"]) for test in tests.values())
-    return ToolRun("contract suite", cases, wall, inside, result.returncode)
+    return ToolRun("contract suite", cases, http, wall, inside, result.returncode)
 
 
 def run_cli(url: str, token: str, profile: str) -> ToolRun:
@@ -122,8 +145,11 @@ def run_cli(url: str, token: str, profile: str) -> ToolRun:
     chosen = PROFILES[profile]
     with tempfile.TemporaryDirectory(prefix="mmconform-cli-") as scratch:
         report = Path(scratch, "run.json")
+        counted = Path(scratch, "http-count")
         args = [
-            "schemathesis",
+            sys.executable,
+            "-c",
+            _COUNTING_CLI,
             "run",
             "spec/openapi.yaml",
             "--url",
@@ -145,10 +171,10 @@ def run_cli(url: str, token: str, profile: str) -> ToolRun:
             args.append("--generation-deterministic")
         if chosen.fixed_seed is not None:
             args += ["--seed", str(chosen.fixed_seed)]
-        executable = Path(sys.executable).with_name("schemathesis")
-        args[0] = str(executable) if executable.exists() else "schemathesis"
+        env = dict(os.environ)
+        env[COUNT_ENV] = str(counted)
         started = time.monotonic()
-        result = subprocess.run(args, cwd=ROOT, capture_output=True, text=True)
+        result = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True)
         wall = time.monotonic() - started
         if not report.exists():
             raise RuntimeError(
@@ -156,9 +182,11 @@ def run_cli(url: str, token: str, profile: str) -> ToolRun:
                 + (result.stdout[-2000:] + result.stderr[-2000:]).replace(token, "[token]")
             )
         document = json.loads(report.read_text())
+        http = int(counted.read_text()) if counted.exists() else 0
     return ToolRun(
         "schemathesis CLI",
         int(document["test_cases"]["generated"]),
+        http,
         wall,
         float(document["running_time"]),
         result.returncode,
@@ -199,17 +227,22 @@ def main(argv: list[str] | None = None) -> int:
             + ", ".join(f"{name} {rate:.0f}/s" for name, rate in rates.items())
         )
         print(
-            f"  {'tool':<18}{'cases':>7}{'wall s':>8}{'in-run s':>10}"
-            f"{'cases/s wall':>14}{'cases/s in-run':>16}{'exit':>6}"
+            f"  {'tool':<18}{'cases':>7}{'HTTP':>7}{'wall s':>8}{'in-run s':>10}"
+            f"{'cases/s':>9}{'HTTP/s':>8}{'cases/s in-run':>16}{'HTTP/s in-run':>15}{'exit':>6}"
         )
         for run in (suite, cli):
             print(
-                f"  {run.name:<18}{run.cases:>7}{run.wall:>8.1f}{run.inside:>10.1f}"
-                f"{run.rate_wall:>14.0f}{run.rate_inside:>16.0f}{run.returncode:>6}"
+                f"  {run.name:<18}{run.cases:>7}{run.http:>7}{run.wall:>8.1f}{run.inside:>10.1f}"
+                f"{run.rate_wall:>9.0f}{run.http / run.wall:>8.0f}{run.rate_inside:>16.0f}"
+                f"{run.http / run.inside:>15.0f}{run.returncode:>6}"
             )
+        http_wall = (suite.http / suite.wall) / (cli.http / cli.wall) if cli.http else 0.0
+        http_inside = (suite.http / suite.inside) / (cli.http / cli.inside) if cli.http else 0.0
         print(
-            f"  suite/CLI cases per second: {suite.rate_wall / cli.rate_wall:.2f}x over the "
-            f"wall time, {suite.rate_inside / cli.rate_inside:.2f}x inside the runs"
+            "  suite/CLI per second over the wall time: "
+            f"cases {suite.rate_wall / cli.rate_wall:.2f}x, HTTP {http_wall:.2f}x; "
+            f"inside the runs: cases {suite.rate_inside / cli.rate_inside:.2f}x, "
+            f"HTTP {http_inside:.2f}x"
         )
     print(f"load {os.getloadavg()[0]:.2f} at the end")
     return 0
