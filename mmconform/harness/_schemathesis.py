@@ -38,6 +38,7 @@ from mmconform.harness._failures import (
     redirect_note,
 )
 from mmconform.harness._health import TargetHealth
+from mmconform.harness._lazy_coverage import install as install_lazy_coverage
 from mmconform.harness._profiles import Profile, hypothesis_settings
 from mmconform.harness._redaction import redact
 from mmconform.harness._target import Target
@@ -46,8 +47,11 @@ __all__ = [
     "LARGE_BODY_PROPERTIES",
     "CaseRunner",
     "ContractRun",
+    "SharedSessionTransport",
     "build_contract_run",
     "checks_by_name",
+    "coverage_target",
+    "request_body_properties",
     "version_adjusted_document",
 ]
 
@@ -456,6 +460,7 @@ def build_contract_run(
 ) -> ContractRun:
     """The schema, runner and settings for this target, as the most privileged role given."""
     role = target.most_privileged_role
+    install_lazy_coverage()
     config = _schemathesis_config(
         target=target,
         role=role,
