@@ -9,6 +9,10 @@ generation lazy: the examples list of each test is filled on first use, with the
 the same order. :func:`materialize` fills it ahead of the test (the contract suite calls it from
 a fixture), so that the generation, which itself runs Hypothesis, does not run inside the test's
 own Hypothesis run.
+
+One difference from generating at collection: schemathesis gives the methods a path does not
+declare to the first operation of that path it generates cases for, so under xdist each worker
+that runs an operation of a path sends those few cases once (serially, exactly as before).
 """
 
 from __future__ import annotations
