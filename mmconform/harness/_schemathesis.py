@@ -21,6 +21,7 @@ from hypothesis import settings as hypothesis_settings_type
 from schemathesis.checks import CHECKS, load_all_checks
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import FailureGroup
+from schemathesis.transport import BaseTransport
 
 from mmconform._version import Version
 from mmconform.contract import ANONYMOUS, Contract
@@ -37,15 +38,20 @@ from mmconform.harness._failures import (
     redirect_note,
 )
 from mmconform.harness._health import TargetHealth
+from mmconform.harness._lazy_coverage import install as install_lazy_coverage
 from mmconform.harness._profiles import Profile, hypothesis_settings
 from mmconform.harness._redaction import redact
 from mmconform.harness._target import Target
 
 __all__ = [
+    "LARGE_BODY_PROPERTIES",
     "CaseRunner",
     "ContractRun",
+    "SharedSessionTransport",
     "build_contract_run",
     "checks_by_name",
+    "coverage_target",
+    "request_body_properties",
     "version_adjusted_document",
 ]
 
@@ -55,6 +61,9 @@ NEGATIVE_DATA_REFUSALS = (
     "400", "401", "403", "404", "405", "406", "409", "413",
     "414", "415", "422", "428", "429", "5xx",
 )  # fmt: skip
+#: A request body schema with more properties than this (at every depth) is a large body: the
+#: coverage phase sends one case per coverage target there (see :mod:`._profiles`).
+LARGE_BODY_PROPERTIES = 50
 _THEIR_CURL = re.compile(r"\n*Reproduce with:\s*\n\s*\n?\s*curl .*?(?=\n\n|\Z)", re.DOTALL)
 
 
@@ -91,6 +100,46 @@ def _accepted_response(responses: dict[str, Any], status: str) -> dict[str, Any]
         if "content" in model:
             added["content"] = copy.deepcopy(model["content"])
     return added
+
+
+def request_body_properties(contract: Contract, operation_id: str) -> int:
+    """How many properties the JSON request body schema of an operation declares, counted at
+    every depth (0 without a JSON body)."""
+    operation = contract.operation(operation_id)
+    raw = contract.document["paths"][operation.path][operation.method.lower()]
+    body = raw.get("requestBody")
+    if not isinstance(body, dict):
+        return 0
+    content = contract.json_schema(body).get("content", {}) or {}
+    schemas = [
+        value.get("schema")
+        for media, value in content.items()
+        if isinstance(value, dict) and media.split(";")[0].strip().lower().endswith("json")
+    ]
+    return max((_count_properties(schema) for schema in schemas), default=0)
+
+
+def _count_properties(node: Any) -> int:
+    if isinstance(node, dict):
+        own = node.get("properties")
+        count = len(own) if isinstance(own, dict) else 0
+        return count + sum(_count_properties(value) for value in node.values())
+    if isinstance(node, list):
+        return sum(_count_properties(value) for value in node)
+    return 0
+
+
+def coverage_target(case: Any) -> tuple[str, str, str] | None:
+    """What a coverage-phase case covers: its generation mode, scenario and description (the
+    location and what is done there), or None for a case of another phase."""
+    meta = getattr(case, "meta", None)
+    phase = getattr(meta, "phase", None)
+    if phase is None or str(phase.name) != "coverage":
+        return None
+    data = phase.data
+    generation = getattr(meta, "generation", None)
+    mode = str(getattr(getattr(generation, "mode", None), "value", ""))
+    return mode, str(getattr(data, "scenario", "")), str(getattr(data, "description", ""))
 
 
 def checks_by_name(names: frozenset[str]) -> list[Any]:
@@ -152,7 +201,11 @@ class CaseRunner:
     health: TargetHealth | None = None
     #: requests sent so far (generated cases and stateful steps)
     requests_sent: int = 0
+    #: coverage-phase variants not sent: their target was covered already (large bodies only)
+    variants_skipped: int = 0
     _exempt: dict[str, list[Any]] = field(default_factory=dict)
+    _large_body: dict[str, bool] = field(default_factory=dict)
+    _covered: set[tuple[str, str, str, str]] = field(default_factory=set)
     _session: requests.Session | None = None
 
     @property
@@ -178,14 +231,39 @@ class CaseRunner:
             self._exempt[operation_id] = checks_by_name(names)
         return self._exempt[operation_id]
 
+    def is_repeated_variant(self, case: Any, operation_id: str) -> bool:
+        """Whether ``case`` is a coverage-phase variant of a target this run already sent a
+        case for, on an operation with a large request body (never with a profile that wants
+        every variant). The first case of each target is remembered."""
+        if self.profile.coverage_variants:
+            return False
+        target = coverage_target(case)
+        if target is None:
+            return False
+        if operation_id not in self._large_body:
+            self._large_body[operation_id] = (
+                request_body_properties(self.contract, operation_id) > LARGE_BODY_PROPERTIES
+            )
+        if not self._large_body[operation_id]:
+            return False
+        key = (operation_id, *target)
+        if key in self._covered:
+            return True
+        self._covered.add(key)
+        return False
+
     def prepare(self, case: Any) -> None:
         """Make a generated case one the API itself answers (see ``FRAMING_HEADERS``)."""
         _drop_framing_headers(case)
 
     def run(self, case: Any) -> Any:
-        """Send ``case`` and check the answer."""
+        """Send ``case`` and check the answer (None, sending nothing, for a repeated coverage
+        variant: see :meth:`is_repeated_variant`)."""
         __tracebackhide__ = True
         operation_id = self.operation_id(case)
+        if self.is_repeated_variant(case, operation_id):
+            self.variants_skipped += 1
+            return None
         self.prepare(case)
         session = self.session
         try:
@@ -312,6 +390,47 @@ def _drop_framing_headers(case: Any) -> None:
             del headers[name]
 
 
+class SharedSessionTransport:
+    """The schema's transport, except that a request sent without a session goes out on the
+    run's keep-alive session.
+
+    Some checks send follow-up requests of their own (``ignored_auth`` sends each successful
+    request again without credentials and with invalid ones), and schemathesis sends those
+    without a session: each would otherwise open, and close, a new connection (with a new
+    ``requests`` session reading proxy settings from the environment). Credentials never ride
+    on the session (they are part of each case's headers), and its cookies are cleared after
+    every such request, so a follow-up request carries exactly what it did before.
+    """
+
+    def __init__(self, inner: BaseTransport[Any], session: Callable[[], requests.Session]):
+        self._inner = inner
+        self._session = session
+
+    def send(self, case: Any, *, session: requests.Session | None = None, **kwargs: Any) -> Any:
+        if session is not None:
+            return self._inner.send(case, session=session, **kwargs)
+        shared = self._session()
+        try:
+            return self._inner.send(case, session=shared, **kwargs)
+        finally:
+            shared.cookies.clear()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def _sending_on(schema: Any, transport: SharedSessionTransport) -> Any:
+    """``schema``, whose operations (and clones: ``include``, ``parametrize``) send through
+    ``transport``."""
+    base = type(schema)
+    schema.__class__ = type(
+        base.__name__,
+        (base,),
+        {"__module__": base.__module__, "transport": property(lambda _: transport)},
+    )
+    return schema
+
+
 @dataclass(frozen=True)
 class ContractRun:
     """What the contract suite is built from, for one target."""
@@ -341,6 +460,7 @@ def build_contract_run(
 ) -> ContractRun:
     """The schema, runner and settings for this target, as the most privileged role given."""
     role = target.most_privileged_role
+    install_lazy_coverage()
     config = _schemathesis_config(
         target=target,
         role=role,
@@ -348,9 +468,6 @@ def build_contract_run(
         seed=seed,
         transport=transport,
         scheme=contract.bearer_scheme(),
-    )
-    schema = schemathesis.openapi.from_dict(
-        version_adjusted_document(contract, server_version), config=config
     )
     runner = CaseRunner(
         contract=contract,
@@ -361,6 +478,10 @@ def build_contract_run(
         server_version=server_version,
         health=health,
     )
+    schema = schemathesis.openapi.from_dict(
+        version_adjusted_document(contract, server_version), config=config
+    )
+    schema = _sending_on(schema, SharedSessionTransport(schema.transport, lambda: runner.session))
     return ContractRun(
         schema=schema,
         runner=runner,

@@ -66,6 +66,9 @@ class TargetFacts:
     features: frozenset[str] = frozenset()
     #: operationIds given with --operation (empty: all)
     selected_operations: tuple[str, ...] = ()
+    #: whether xdist workers share the target (False: each runs its own embedded stub, so no
+    #: worker can disturb another's server-wide state and tests need no xdist group)
+    shared_target: bool = True
 
 
 @dataclass
@@ -201,7 +204,7 @@ def select(
         if reason is not None:
             selection.deselected[item] = reason
             continue
-        if states[item] and item.get_closest_marker("xdist_group") is None:
+        if facts.shared_target and states[item] and item.get_closest_marker("xdist_group") is None:
             # All states of one item lie in one connected group, hence one group name.
             item.add_marker(pytest.mark.xdist_group(groups[states[item][0]]))
         requirements = item_requirements(item, contract)

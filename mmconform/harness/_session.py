@@ -38,6 +38,7 @@ from mmconform.harness._exitcodes import (
     TargetProblem,
 )
 from mmconform.harness._health import TargetHealth
+from mmconform.harness._lazy_coverage import materialize
 from mmconform.harness._preflight import PreflightResult, run_preflight
 from mmconform.harness._profiles import Profile
 from mmconform.harness._pytest_compat import narrow_to_wanted_ids, widen_parametrized_ids
@@ -357,6 +358,7 @@ class ConformanceSession:
             selected_operations=self.options.selected_operations,
             edition=self.server_facts.edition,
             features=target.features,
+            shared_target=not target.embedded,
         )
         selection = select(
             conformance, self.contract, facts, lambda item: suite_of(item, self.config)
@@ -392,6 +394,12 @@ class ConformanceSession:
         if self.config.getoption("mm_no_reports"):
             return None
         return Path(self.config.getoption("mm_reports_dir") or self.config.rootpath / "reports")
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> None:
+        """Generate a contract test's coverage-phase cases just before it runs (not inside its
+        Hypothesis run; see ``_lazy_coverage``)."""
+        materialize(getattr(item, "obj", None))
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:

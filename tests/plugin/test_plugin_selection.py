@@ -9,7 +9,7 @@ import pytest
 
 from mmconform._version import Version
 from mmconform.contract import load_contract
-from mmconform.harness._selection import TargetFacts, exclusion_reason, state_groups
+from mmconform.harness._selection import TargetFacts, exclusion_reason, select, state_groups
 from mmconform.harness._server_state import config_differences
 
 CONTRACT = load_contract()
@@ -101,3 +101,47 @@ def test_config_differences() -> None:
     assert "A.z: added 0" in diff
     assert "B: removed (was True)" in diff
     assert len(config_differences({"k": list(range(50))}, {"k": []}, limit=3)) <= 3
+
+
+class MarkableItem(FakeItem):
+    """A fake item that also takes the marks and properties selection adds."""
+
+    def __init__(self, config: pytest.Config, *marks: pytest.MarkDecorator) -> None:
+        super().__init__(*marks)
+        self.config = config
+        self.user_properties: list[tuple[str, object]] = []
+
+    def add_marker(self, marker: pytest.MarkDecorator) -> None:
+        self._marks.append(marker.mark)
+
+
+def _groups_given(config: pytest.Config, shared_target: bool) -> list[str | None]:
+    items = [
+        MarkableItem(config, pytest.mark.mm_operation("PatchConfig")),
+        MarkableItem(config, pytest.mark.mm_operation("SetServerBusy")),
+        MarkableItem(config, pytest.mark.mm_operation("GetPing")),
+    ]
+    chosen = TargetFacts(
+        server_version=Version(11, 1, 0),
+        allow_destructive=True,
+        roles=(),
+        shared_target=shared_target,
+    )
+    selection = select(items, CONTRACT, chosen)  # type: ignore[arg-type]
+    assert len(selection.keep) == 3
+    groups = [item.get_closest_marker("xdist_group") for item in items]
+    return [str(mark.args[0]) if mark else None for mark in groups]
+
+
+def test_state_changing_tests_are_grouped_only_on_a_shared_target(
+    pytestconfig: pytest.Config,
+) -> None:
+    config, busy, ping = _groups_given(pytestconfig, shared_target=True)
+    assert config is not None
+    assert "config" in config
+    assert busy is not None
+    assert "server_busy" in busy
+    assert config != busy
+    assert ping is None
+    # Each xdist worker runs its own embedded stub: no worker can disturb another's state.
+    assert _groups_given(pytestconfig, shared_target=False) == [None, None, None]
