@@ -24,7 +24,9 @@ import schemathesis.generation.hypothesis.builder as _builder
 
 __all__ = ["LazyExamples", "install", "materialize"]
 
-_ORIGINAL: Callable[..., Any] = _builder.add_coverage
+#: schemathesis' own function, or None when a release no longer has it: the cases are then
+#: generated at collection, as schemathesis does by itself (slower under xdist, same cases).
+_ORIGINAL: Callable[..., Any] | None = getattr(_builder, "add_coverage", None)
 
 
 class LazyExamples(list[Any]):
@@ -83,6 +85,7 @@ def _lazy_add_coverage(test: Callable[..., Any], *args: Any, **kwargs: Any) -> C
         def collector() -> None:  # pragma: no cover - never called, it only holds the examples
             """Receives the examples schemathesis attaches."""
 
+        assert _ORIGINAL is not None  # install() replaces nothing otherwise
         collected = _ORIGINAL(collector, *args, **kwargs)
         unserializable = _builder.UnserializablePayloadMark.get(collected)
         if unserializable is not None:
@@ -94,8 +97,10 @@ def _lazy_add_coverage(test: Callable[..., Any], *args: Any, **kwargs: Any) -> C
 
 
 def install() -> None:
-    """Make schemathesis generate coverage-phase cases lazily (idempotent)."""
-    _builder.add_coverage = _lazy_add_coverage
+    """Make schemathesis generate coverage-phase cases lazily (idempotent; nothing to do when
+    this schemathesis release lacks the function it replaces)."""
+    if _ORIGINAL is not None and hasattr(_builder, "UnserializablePayloadMark"):
+        _builder.add_coverage = _lazy_add_coverage
 
 
 def materialize(test: Any) -> None:
