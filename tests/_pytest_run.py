@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+
+_ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_pytest(
@@ -16,7 +19,14 @@ def run_pytest(
 
     mmconform and pytest variables of the outer run (and CI, which changes the default
     Hypothesis profile) are not passed on, so the child sees only what ARGS and ``env`` say.
+    A child run in this checkout that names no reports folder writes its reports to a
+    temporary one: children running at once would otherwise share ``reports/``.
     """
+    if Path(cwd).resolve() == _ROOT and not any(
+        arg == "--no-reports" or arg.startswith("--reports-dir") for arg in args
+    ):
+        with tempfile.TemporaryDirectory(prefix="mmconform-child-reports-") as reports:
+            return run_pytest(cwd, *args, f"--reports-dir={reports}", timeout=timeout, env=env)
     child_env = {
         key: value
         for key, value in os.environ.items()
