@@ -57,6 +57,11 @@ STORED_SETTINGS = (
     Answer(400, None, "the stored settings are incomplete"),
     Answer(500, None, "the stored settings do not connect"),
 )
+#: a stricter server's answer to a connection test whose body is no configuration: it may
+#: refuse it before the permission check (erratum lenient-body-parsing, the tolerance policy)
+NO_CONFIG_REFUSED = (
+    Answer(400, None, "a stricter server refuses a body that is no configuration"),
+)
 
 
 def _upgrade(ctx: CallContext) -> Granted:
@@ -123,10 +128,17 @@ CASES = [
     Case("reloadConfig", "ReloadConfig", guard="config"),
     Case("getEnvironmentConfig", "GetEnvironmentConfig"),
     Case("sendTestNotificaiton", "TestNotification"),
-    # No body: the server tests its stored settings (erratum lenient-body-parsing).
-    Case("testEmail", "TestEmail", granted=lambda ctx: Granted(answers=STORED_SETTINGS)),
+    # No body: upstream tests its stored settings; a stricter server may refuse the missing
+    # configuration first (erratum lenient-body-parsing).
     Case(
-        "testS3Connection", "TestS3Connection", granted=lambda ctx: Granted(answers=STORED_SETTINGS)
+        "testEmail",
+        "TestEmail",
+        granted=lambda ctx: Granted(answers=STORED_SETTINGS, strict=NO_CONFIG_REFUSED),
+    ),
+    Case(
+        "testS3Connection",
+        "TestS3Connection",
+        granted=lambda ctx: Granted(answers=STORED_SETTINGS, strict=NO_CONFIG_REFUSED),
     ),
     Case(
         "testSiteURL",
