@@ -146,8 +146,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--timeout",
         type=float,
-        default=600.0,
-        help="seconds one mutant's run may take (default 600)",
+        default=1200.0,
+        help="seconds one mutant's run may take (default 1200: the whole gate behind the "
+        "latency variant sends some ten thousand requests 50 ms late)",
     )
     parser.add_argument(
         "--min-score",

@@ -55,7 +55,7 @@ class RunOptions:
     #: what the child pytest collects (relative to project_dir)
     suites: tuple[str, ...] = ("suites",)
     #: seconds a single mutant's pytest may take before it counts as an error
-    timeout: float = 600.0
+    timeout: float = 1200.0
     #: None: every operation for benign mutants; else only these operations' tests
     benign_operations: tuple[str, ...] | None = None
 
