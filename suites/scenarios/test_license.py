@@ -186,7 +186,7 @@ TRIAL_REQUEST = {"users": 100, "terms_accepted": True, "receive_emails_accepted"
 TRIAL_NOT_ALLOWED = "api.license.request-trial.can-start-trial.not-allowed"
 
 
-@pytest.mark.mm_operation("RequestTrialLicense", "GetClientLicense")
+@pytest.mark.mm_operation("RequestTrialLicense", "GetPrevTrialLicense", "GetClientLicense")
 @pytest.mark.mm_role("system_admin")
 @pytest.mark.mm_destructive
 @pytest.mark.mm_global_state("license")
@@ -195,13 +195,25 @@ def test_a_second_trial_is_refused(
     admin_client: httpx.Client, server_state: ServerState, verdict: Verdict
 ) -> None:
     """Asks for a trial and, once it is granted, for another one. A server grants one trial in
-    its life, so on a real server this spends it; the license the server had is put back."""
+    its life, so on a real server this spends it; the license the server had is put back. A
+    target that has had its trial already (an earlier test, or its past) makes the first
+    request the second one: its refusal is then what proves the rule."""
     requirement = "license.trial-once"
     with server_state.guard({"license"}):
         first = verdict.record(admin_client.post("/trial-license", json=TRIAL_REQUEST))
         if first.status_code != 200:
             if error_id_of(first) == TRIAL_NOT_ALLOWED:
-                pytest.skip("this target has had its trial already: the second request is moot")
+                previous = verdict.record(admin_client.get("/trial-license/prev"))
+                verdict.status(previous, 200)
+                if verdict.json_object(previous).get("IsLicensed") == "true":
+                    verdict.app_error(
+                        first, status=400, error_id=TRIAL_NOT_ALLOWED, requirement=requirement
+                    )
+                    return
+                pytest.skip(
+                    "the target refuses a trial though it has no previous trial on record "
+                    f"({TRIAL_NOT_ALLOWED}): whether a second one is refused cannot be told"
+                )
             pytest.skip(
                 f"the target grants no trial here (POST /trial-license answered "
                 f"{first.status_code} {error_id_of(first)}), so a second one cannot be asked for"
