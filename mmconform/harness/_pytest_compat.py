@@ -1,8 +1,9 @@
 """Two workarounds for pytest behaviour that conformance runs trip over.
 
 Both reach into pytest internals (pytest is pinned below 9.2) and step aside should those
-change. Neither acts outside a conformance run: the rootdir repair only when ``--target-file``
-was given, the node-id widening only for paths inside a conformance suites directory.
+change. Neither acts outside a conformance run: the rootdir repair only when one of the plugin's
+path options (``--target-file``, ``--reports-dir``, ``--ca-bundle``) was given, the node-id
+widening only for paths inside a conformance suites directory.
 """
 
 from __future__ import annotations
@@ -16,10 +17,14 @@ import pytest
 __all__ = ["narrow_to_wanted_ids", "repair_rootdir", "widen_parametrized_ids"]
 
 _WANTED_IDS_KEY = pytest.StashKey[set[tuple[Path, str]]]()
+#: the destinations of the plugin's options that take a path (pytest takes a path given after
+#: a space for a test path when it chooses its rootdir)
+_PATH_OPTIONS = ("target_file", "mm_reports_dir", "mm_ca_bundle")
 
 
 def repair_rootdir(config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
-    """Make ``--target-file FILE`` (with a space) work wherever FILE lives.
+    """Make ``--target-file FILE`` (and the other path options, with a space) work wherever
+    FILE lives.
 
     pytest chooses its rootdir and configuration file before any plugin option is known, so it
     takes FILE for a test path: with FILE outside the project (``/tmp/target.toml``), the
@@ -29,7 +34,7 @@ def repair_rootdir(config: pytest.Config, parser: pytest.Parser, args: list[str]
     loaded, and its ``addopts`` are applied as pytest would have applied them.
     """
     namespace = config.known_args_namespace
-    if getattr(namespace, "target_file", None) is None:
+    if all(getattr(namespace, dest, None) is None for dest in _PATH_OPTIONS):
         return
     try:
         from _pytest.config.findpaths import determine_setup  # pytest's own rootdir logic

@@ -213,6 +213,20 @@ def test_space_separated_target_file_outside_the_project_works(
     assert "test_own" not in result.stdout
 
 
+def test_space_separated_reports_dir_outside_the_project_works(
+    project: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # The same for the reports folder (here with the embedded stub): its path must not become a
+    # test path or the rootdir.
+    reports = tmp_path_factory.mktemp("elsewhere-reports")
+    (project / "pytest.ini").write_text("[pytest]\ntestpaths = suites\n", encoding="utf-8")
+    result = run(project, "--reports-dir", str(reports))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"rootdir: {project}" in result.stdout
+    assert "test_own" not in result.stdout
+    assert (reports / "conformance.json").is_file()
+
+
 def test_profile_and_seed_are_printed(project: Path) -> None:
     result = run(project, "suites", "--mm-profile", "dev", "--mm-seed", "7")
     assert "mmconform: profile dev" in result.stdout
