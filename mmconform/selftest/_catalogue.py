@@ -35,6 +35,7 @@ from mmconform.contract import (
 )
 from mmconform.proxy import MUTATIONS
 from mmconform.stub import DEFAULT_SERVER_VERSION, Fault, Variant
+from mmconform.stub.faults import AREAS as STUB_AREAS
 
 __all__ = [
     "AREAS",
@@ -48,32 +49,9 @@ __all__ = [
 Kind = Literal["fault", "benign"]
 Source = Literal["stub", "cell", "proxy", "variant"]
 
-#: The areas a mutant belongs to (the table groups and the sample picks by area).
-AREAS: Final = (
-    "schema",
-    "auth",
-    "permissions",
-    "visibility",
-    "errors",
-    "headers",
-    "ping",
-    "busy",
-    "config",
-    "license",
-    "paging",
-    "logs",
-    "timezones",
-    "notices",
-    "analytics",
-    "integrity",
-    "image",
-    "upgrade",
-    "support-packet",
-    "email",
-    "notifications",
-    "clients",
-    "benign",
-)
+#: The areas a mutant belongs to (the table groups and the sample picks by area): the stub's
+#: fault areas, then the benign changes.
+AREAS: Final = (*STUB_AREAS, "benign")
 
 #: Faults the suites cannot catch from the outside, with the reason (they count as survived).
 KNOWN_SURVIVORS: Final[dict[str, str]] = {}
