@@ -47,7 +47,10 @@ th, td { border: 1px solid #e1e4e8; padding: 4px 6px; text-align: left; vertical
   overflow-wrap: anywhere; }
 th { background: #f0f2f5; position: sticky; top: 0; }
 .badge { display: inline-block; border-radius: 10px; padding: 1px 8px; color: #fff;
-  font-size: 12px; font-weight: 600; }
+  font-size: 12px; font-weight: 600; white-space: nowrap; }
+th { white-space: nowrap; }
+td.mono { font-family: ui-monospace, monospace; overflow-wrap: normal; word-break: normal;
+  min-width: 14em; }
 .grid td.cell { text-align: center; cursor: pointer; min-width: 86px; font-size: 12px;
   color: #fff; font-weight: 600; }
 .grid td.cell.empty { background: #f3f3f3; color: #9a9a9a; font-weight: 400; }
