@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+
+from mmconform.selftest import child_environment
+from mmconform.stub import RunningStub
 
 _ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,11 +29,7 @@ def run_pytest(
     ):
         with tempfile.TemporaryDirectory(prefix="mmconform-child-reports-") as reports:
             return run_pytest(cwd, *args, f"--reports-dir={reports}", timeout=timeout, env=env)
-    child_env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("MMCONFORM_", "PYTEST_")) and key != "CI"
-    }
+    child_env = child_environment()
     child_env.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
@@ -40,4 +38,30 @@ def run_pytest(
         text=True,
         timeout=timeout,
         env=child_env,
+    )
+
+
+def run_suites_against_stub(
+    stub: RunningStub,
+    folder: Path,
+    *selection: str,
+    env: Mapping[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """The suites (narrowed by ``selection``) against a running stub, as a user would run them
+    on a disposable target: its target file, destructive operations allowed, no reports, every
+    outcome listed (``-rA``)."""
+    target = folder / "target.toml"
+    stub.write_target(target)
+    return run_pytest(
+        _ROOT,
+        "-p",
+        "no:randomly",
+        "-rA",
+        "--no-header",
+        "--no-reports",
+        "--allow-destructive",
+        f"--target-file={target}",
+        *selection,
+        timeout=300,
+        env=env,
     )

@@ -19,7 +19,13 @@ from mmconform.selftest._catalogue import (
     build_catalogue,
     sample,
 )
-from mmconform.selftest._runner import Outcome, RunOptions, run_mutant, run_mutants
+from mmconform.selftest._runner import (
+    Outcome,
+    RunOptions,
+    child_environment,
+    run_mutant,
+    run_mutants,
+)
 from mmconform.selftest._summary import Score, score_of, write_results
 
 __all__ = [
@@ -31,6 +37,7 @@ __all__ = [
     "RunOptions",
     "Score",
     "build_catalogue",
+    "child_environment",
     "run_mutant",
     "run_mutants",
     "sample",

@@ -28,7 +28,7 @@ from typing import Final, Literal
 
 from mmconform.selftest._catalogue import Mutant
 
-__all__ = ["Outcome", "RunOptions", "run_mutant", "run_mutants"]
+__all__ = ["Outcome", "RunOptions", "child_environment", "run_mutant", "run_mutants"]
 
 Verdict = Literal["killed", "survived", "passed", "false alarm", "error"]
 
@@ -168,7 +168,7 @@ def _run_pytest(
             capture_output=True,
             text=True,
             timeout=options.timeout,
-            env=_child_environment(),
+            env=child_environment(),
         )
     except subprocess.TimeoutExpired as exc:
         output = exc.stdout if isinstance(exc.stdout, str) else ""
@@ -210,7 +210,7 @@ def _first_failure(junit: Path) -> str:
     return ""
 
 
-def _child_environment() -> dict[str, str]:
+def child_environment() -> dict[str, str]:
     """This process's environment without mmconform and pytest settings (and CI, which changes
     the default Hypothesis profile): the child sees only what its arguments say."""
     return {
@@ -277,7 +277,7 @@ def _serve(command: list[str], write_flag: str, target: Path, log: Path) -> Iter
             [*command, write_flag, str(target)],
             stdout=log_file,
             stderr=subprocess.STDOUT,
-            env=_child_environment(),
+            env=child_environment(),
         )
         try:
             _wait_for_target(process, " ".join(command[1:4]), target, log)

@@ -30,6 +30,17 @@ from mmconform.harness import Secret, Target, curl_command, redact
 FAKE_SETTING = "*" * 32
 #: The requirement every provoked error is held to.
 ERROR_SHAPE = "errors.app-error-shape"
+#: the ``format`` query cases of the client config and client license, by the erratum case
+#: each is judged by, with their test ids
+FORMAT_CASES = pytest.mark.parametrize(
+    ("case", "params"),
+    [
+        ("format_missing", {}),
+        ("format_invalid", {"format": "junk"}),
+        ("format_old", {"format": "old"}),
+    ],
+    ids=["missing", "junk", "old"],
+)
 _BODY_LIMIT = 600
 
 

@@ -22,6 +22,7 @@ from mmconform.contract import ANONYMOUS, LOCAL, Contract, Version
 from mmconform.harness import Target
 from suites.scenarios.support_test import (
     FAKE_SETTING,
+    FORMAT_CASES,
     Path_,
     Verdict,
     compact,
@@ -409,15 +410,7 @@ def test_client_config_without_a_session_is_the_limited_set(
 
 @pytest.mark.mm_operation("GetClientConfig")
 @pytest.mark.mm_requirement("config.client-format", "errors.app-error-shape")
-@pytest.mark.parametrize(
-    ("case", "params"),
-    [
-        ("format_missing", {}),
-        ("format_invalid", {"format": "junk"}),
-        ("format_old", {"format": "old"}),
-    ],
-    ids=["missing", "junk", "old"],
-)
+@FORMAT_CASES
 def test_client_config_format_by_server_version(
     case: str,
     params: dict[str, str],

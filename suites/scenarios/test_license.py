@@ -17,7 +17,7 @@ import pytest
 
 from mmconform.contract import ANONYMOUS, Contract, Version
 from mmconform.harness import ServerState
-from suites.scenarios.support_test import Verdict, erratum_case, error_id_of
+from suites.scenarios.support_test import FORMAT_CASES, Verdict, erratum_case, error_id_of
 
 ClientFor = Callable[..., httpx.Client]
 CLIENT_LICENSE = "/license/client"
@@ -44,15 +44,7 @@ def _trimmed_keys(body: dict[str, Any]) -> list[str]:
 
 @pytest.mark.mm_operation("GetClientLicense")
 @pytest.mark.mm_requirement("license.client-format", "errors.app-error-shape")
-@pytest.mark.parametrize(
-    ("case", "params"),
-    [
-        ("format_missing", {}),
-        ("format_invalid", {"format": "junk"}),
-        ("format_old", {"format": "old"}),
-    ],
-    ids=["missing", "junk", "old"],
-)
+@FORMAT_CASES
 def test_client_license_format_by_server_version(
     case: str,
     params: dict[str, str],

@@ -29,7 +29,12 @@ def _mutant(kind: str, source: str, name: str, operations: tuple[str, ...]) -> M
         ("fault", 1, "killed", "suites/x.py::test_y"),
         ("fault", 0, "survived", ""),
         ("fault", 11, "killed", "the preflight refused the target"),
-        ("fault", 12, "killed", "the state guard: the run could not put the server back"),
+        (
+            "fault",
+            12,
+            "killed",
+            "the state guard: the run could not put the server back as it found it",
+        ),
         ("fault", 5, "error", ""),
         ("fault", 4, "error", ""),
         ("fault", 77, "error", ""),
@@ -42,8 +47,7 @@ def test_exit_codes_are_judged_by_what_they_mean(
     kind: str, returncode: int, verdict: str, caught_by: str
 ) -> None:
     outcome = _judge(_mutant(kind, "stub", "X", ()), returncode, 1.0, "suites/x.py::test_y", "out")
-    assert outcome.verdict == verdict
-    assert outcome.caught_by.startswith(caught_by)
+    assert (outcome.verdict, outcome.caught_by) == (verdict, caught_by)
 
 
 def test_caught_fault_is_killed_by_the_test_that_noticed_it_and_a_non_fault_survives() -> None:

@@ -18,9 +18,8 @@ from pathlib import Path
 import pytest
 
 from mmconform.stub import DEFAULT_SERVER_VERSION, Fault, StubOptions, start_stub
-from tests._pytest_run import run_pytest
+from tests._pytest_run import run_suites_against_stub
 
-ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = "suites/scenarios"
 CONTRACT = "suites/contract/test_contract.py"
 MATRIX = "suites/permissions/test_matrix.py"
@@ -248,22 +247,8 @@ def _section(output: str, nodeid: str) -> str:
 
 def _run(options: StubOptions, tmp_path: Path, *selection: str) -> tuple[int, str, str]:
     with start_stub(options) as stub:
-        target = tmp_path / "target.toml"
-        stub.write_target(target)
-        result = run_pytest(
-            ROOT,
-            "-p",
-            "no:randomly",
-            "-rA",
-            "--no-header",
-            "--no-reports",
-            "--allow-destructive",
-            f"--target-file={target}",
-            *selection,
-            timeout=300,
-            # wide enough that a long test name still gets its ``___ name ___`` title
-            env={"COLUMNS": "400"},
-        )
+        # wide enough that a long test name still gets its ``___ name ___`` title
+        result = run_suites_against_stub(stub, tmp_path, *selection, env={"COLUMNS": "400"})
     return result.returncode, result.stdout, result.stdout + result.stderr
 
 

@@ -16,9 +16,8 @@ import pytest
 
 from mmconform.contract import load_contract
 from mmconform.stub import Fault, StubOptions, start_stub
-from tests._pytest_run import run_pytest
+from tests._pytest_run import run_suites_against_stub
 
-ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = "suites/scenarios"
 
 
@@ -157,25 +156,12 @@ class Run:
 
 def run_scenarios(options: StubOptions, tmp_path: Path, *selection: str) -> Run:
     with start_stub(options) as stub:
-        target = tmp_path / "target.toml"
-        stub.write_target(target)
         secrets = (
             *stub.tokens.values(),
             stub.state.config["SqlSettings"]["DataSource"],
             stub.state.config["SqlSettings"]["AtRestEncryptKey"],
         )
-        result = run_pytest(
-            ROOT,
-            "-p",
-            "no:randomly",
-            "-rA",
-            "--no-header",
-            "--no-reports",
-            "--allow-destructive",
-            f"--target-file={target}",
-            *selection,
-            timeout=300,
-        )
+        result = run_suites_against_stub(stub, tmp_path, *selection)
     outcomes: dict[str, str] = {}
     for line in result.stdout.splitlines():
         match = _OUTCOME.match(line)
