@@ -22,8 +22,8 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from mmconform._wire import fast_protocol  # noqa: E402
 from mmconform.harness._embedded import embedded_stub  # noqa: E402
-from mmconform.stub._server import HTTP_IMPLEMENTATION  # noqa: E402
 
 
 async def _read_response(reader: asyncio.StreamReader) -> int:
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         token = doc["tokens"]["system_admin"]
         print(
             f"stub {doc['target']['server_version']} at {doc['target']['url']} "
-            f"(one uvicorn worker, {HTTP_IMPLEMENTATION})"
+            f"(one uvicorn worker, {fast_protocol().__name__})"
         )
         print(
             f"{'operation':<18}{'clients':>8}{'requests':>10}{'req/s':>10}"

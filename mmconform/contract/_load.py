@@ -36,7 +36,6 @@ from mmconform.contract._vocabulary import (
     _OPENAPI_FILE,
     ANONYMOUS,
     AUTH_VALUES,
-    BUILTIN_ROLES,
     DENIED_CELL_POLICIES,
     EDITION_VALUES,
     GLOBAL_STATE_VALUES,
@@ -45,6 +44,7 @@ from mmconform.contract._vocabulary import (
     OPERATION_ANNOTATIONS,
     PERMISSIONS,
     REQUEST_KEYS,
+    ROLES,
     ContractError,
 )
 from mmconform.contract._yaml import load_yaml, parse_version
@@ -141,12 +141,12 @@ class _Parser:
     def _parse_roles(self, raw: Any) -> Mapping[str, frozenset[str]]:
         if not isinstance(raw, dict):
             raise self._fail("x-mm-roles", "missing or not a mapping of role -> permissions")
-        missing = [role for role in BUILTIN_ROLES if role not in raw]
+        missing = [role for role in ROLES if role not in raw]
         if missing:
             raise self._fail("x-mm-roles", f"missing built-in roles {missing}")
         roles: dict[str, frozenset[str]] = {}
         for role, perms in raw.items():
-            if role not in BUILTIN_ROLES:
+            if role not in ROLES:
                 raise self._fail("x-mm-roles", f"unknown role {role!r}")
             if not isinstance(perms, list):
                 raise self._fail(f"x-mm-roles.{role}", "expected a list of permission ids")
@@ -255,7 +255,7 @@ class _Parser:
             raise self._fail(name, f"expected a list, got {raw!r}")
         gates = []
         keys = {"setting", "value", "default", "denies", "status"}
-        allowed_roles = frozenset(BUILTIN_ROLES) | {ANONYMOUS}
+        allowed_roles = frozenset(ROLES) | {ANONYMOUS}
         for index, gate in enumerate(raw):
             gwhere = f"{name}[{index}]"
             if not isinstance(gate, dict) or not keys <= set(gate) <= keys | {"error_id"}:

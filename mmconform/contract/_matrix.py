@@ -22,8 +22,8 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 
 from mmconform._version import Version
+from mmconform._wire import ANONYMOUS, LOCAL, PERMISSION_ERROR_ID, ROLES, SESSION_ERROR_ID
 from mmconform.contract._model import Erratum, Expectation, Operation
-from mmconform.contract._vocabulary import ANONYMOUS, BUILTIN_ROLES, LOCAL
 
 if TYPE_CHECKING:
     from mmconform.contract._contract import Contract
@@ -38,9 +38,9 @@ __all__ = [
     "MATRIX_COLUMNS",
     "NOT_SERVED",
     "NO_LICENSE_ERROR",
-    "PERMISSION_ERROR",
+    "PERMISSION_ERROR_ID",
     "REFUSED",
-    "SESSION_ERROR",
+    "SESSION_ERROR_ID",
     "UNAUTHENTICATED",
     "CellExpectation",
     "MatrixConditions",
@@ -58,8 +58,6 @@ MATRIX_COLUMNS: Final = (
     "system_admin",
 )
 
-PERMISSION_ERROR: Final = "api.context.permissions.app_error"
-SESSION_ERROR: Final = "api.context.session_expired.app_error"
 #: ``x-mm-license: required`` without a license
 NO_LICENSE_ERROR: Final = "api.no_license"
 #: the router's catch-all: a route that does not exist for this transport or version
@@ -206,7 +204,7 @@ def _matches(answer: Expectation, status: int, error_id: str | None) -> bool:
     if answer.status != status:
         return False
     if answer.error_id is None:
-        return error_id != PERMISSION_ERROR
+        return error_id != PERMISSION_ERROR_ID
     return answer.error_id == error_id
 
 
@@ -262,7 +260,7 @@ def _kind(answer: Expectation) -> str:
         return NOT_SERVED
     if answer.status == 401:
         return UNAUTHENTICATED
-    if answer.error_id in (PERMISSION_ERROR, "api.restricted_system_admin"):
+    if answer.error_id in (PERMISSION_ERROR_ID, "api.restricted_system_admin"):
         return DENIED
     return REFUSED
 
@@ -272,7 +270,7 @@ def expected_cell(
 ) -> CellExpectation:
     """What a correct server under ``conditions`` answers ``role`` for ``operation_id``."""
     operation = contract.operation(operation_id)
-    if role not in (*BUILTIN_ROLES, ANONYMOUS, LOCAL):
+    if role not in (*ROLES, ANONYMOUS, LOCAL):
         raise KeyError(f"no matrix column {role!r} (roles, {ANONYMOUS!r} or {LOCAL!r})")
     cell = _Cell(operation, role)
     if role == LOCAL:
@@ -378,7 +376,7 @@ def _tcp_route_and_session(cell: _Cell) -> None:
     elif cell.role == ANONYMOUS and operation.auth == "session":
         cell.refuse(
             "no credentials on a session operation (x-mm-auth session): 401",
-            Expectation(401, SESSION_ERROR),
+            Expectation(401, SESSION_ERROR_ID),
         )
 
 
@@ -428,7 +426,7 @@ def _permission(contract: Contract, cell: _Cell) -> None:
     cell.refuse(
         f"needs one of {', '.join(operation.permissions)} (x-mm-permissions); {cell.role} holds "
         f"{held}",
-        Expectation(403, PERMISSION_ERROR),
+        Expectation(403, PERMISSION_ERROR_ID),
     )
 
 

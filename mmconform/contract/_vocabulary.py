@@ -5,6 +5,14 @@ from __future__ import annotations
 import re
 from typing import Final
 
+# The callers' names and the words on the wire live on the neutral floor; the contract
+# re-exports them.
+from mmconform._wire import ANONYMOUS as ANONYMOUS
+from mmconform._wire import CALLERS as CALLERS
+from mmconform._wire import CONFIG_MASK as CONFIG_MASK
+from mmconform._wire import LOCAL as LOCAL
+from mmconform._wire import ROLES as ROLES
+
 AUTH_VALUES: Final = frozenset({"none", "session", "local-only"})
 LICENSE_VALUES: Final = frozenset({"none", "required"})
 GROUP_TOKENS: Final = frozenset({"sysconsole_read_*", "sysconsole_write_*"})
@@ -38,19 +46,6 @@ GLOBAL_STATE_VALUES: Final = frozenset(
         "logs",
     }
 )
-#: Mattermost's built-in system role ids, most privileged first.
-BUILTIN_ROLES: Final = (
-    "system_admin",
-    "system_manager",
-    "system_user_manager",
-    "system_read_only_admin",
-    "system_user",
-)
-ROLES: Final = BUILTIN_ROLES
-#: The caller without credentials.
-ANONYMOUS: Final = "anonymous"
-#: The local-mode unix socket: a transport, not a role, named like one where a name is needed.
-LOCAL: Final = "local"
 API_PREFIX: Final = "/api/v4"
 DECISIONS: Final = frozenset({"strict", "accept-real", "version-dependent"})
 ERRATA_TOPICS: Final = frozenset(

@@ -5,6 +5,7 @@ it are private (an import-linter contract in ``pyproject.toml`` holds ``fixtures
 ``suites`` to this face). ``docs/architecture.md`` ("Adding a suite") shows how the pieces fit.
 """
 
+from mmconform._wire import Secret, redact
 from mmconform.harness._clients import Transport, make_client
 from mmconform.harness._exitcodes import (
     EXIT_STATE_NOT_RESTORED,
@@ -13,7 +14,6 @@ from mmconform.harness._exitcodes import (
 )
 from mmconform.harness._failures import curl_command, failure_header
 from mmconform.harness._profiles import hypothesis_settings
-from mmconform.harness._redaction import Secret, redact
 from mmconform.harness._responses import ContractViolation, ResponseChecker, ResponseRecorder
 from mmconform.harness._results import record_cell
 from mmconform.harness._run import SUITES_DECLARATION

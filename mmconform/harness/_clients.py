@@ -22,10 +22,10 @@ import httpx
 import requests
 import requests.adapters
 
+from mmconform._wire import Secret, redact
 from mmconform.contract import ANONYMOUS, LOCAL
 from mmconform.harness._failures import curl_command
 from mmconform.harness._health import TargetHealth
-from mmconform.harness._redaction import Secret, redact
 from mmconform.harness._target import Target
 
 __all__ = [

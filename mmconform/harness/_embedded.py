@@ -11,17 +11,14 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import MappingProxyType
 
+from mmconform._wire import ChildServerError, child_server
 from mmconform.harness._target import Target, resolve_target
-
-STARTUP_TIMEOUT = 30.0
 
 __all__ = ["EmbeddedStubError", "embedded_stub", "embedded_target"]
 
@@ -52,39 +49,13 @@ def embedded_stub(server_version: str | None = None) -> Iterator[Path]:
     ]
     if server_version:
         command += ["--server-version", server_version]
-    errors = folder / "stderr.txt"
-    with errors.open("wb") as stderr:
-        process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr
-        )
     try:
-        _wait_for(target_file, process, errors)
-        yield target_file
+        with child_server(command, target_file, log=folder / "stub.log"):
+            yield target_file
+    except ChildServerError as exc:
+        raise EmbeddedStubError(str(exc)) from None
     finally:
-        _stop(process)
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def _wait_for(target_file: Path, process: subprocess.Popen[bytes], errors: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while not target_file.exists():
-        if process.poll() is not None:
-            output = errors.read_text(encoding="utf-8", errors="replace").strip()
-            raise EmbeddedStubError(f"exited with code {process.returncode}: {output[-2000:]}")
-        if time.monotonic() > deadline:
-            raise EmbeddedStubError(f"not ready after {STARTUP_TIMEOUT:.0f} s")
-        time.sleep(0.02)
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
 
 
 @contextlib.contextmanager

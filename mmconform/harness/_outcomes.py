@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from mmconform._wire import Secret, redact
 from mmconform.harness._clients import TargetTransportError
-from mmconform.harness._redaction import Secret, redact
 from mmconform.harness._results import MESSAGE
 
 if TYPE_CHECKING:

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from mmconform._wire import redact
 from mmconform.harness._exitcodes import EXIT_CERTIFICATION_REFUSED
-from mmconform.harness._redaction import redact
 from mmconform.report import (
     INCOMPLETE,
     Deselection,

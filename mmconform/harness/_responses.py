@@ -18,9 +18,9 @@ import httpx
 from jsonschema import Draft202012Validator
 
 from mmconform._version import Version
+from mmconform._wire import Secret, redact
 from mmconform.contract import Contract, Operation
 from mmconform.harness._failures import curl_command, redirect_note
-from mmconform.harness._redaction import Secret, redact
 
 __all__ = ["ContractViolation", "ResponseChecker", "ResponseRecorder"]
 

@@ -24,6 +24,7 @@ from schemathesis.core.failures import FailureGroup
 from schemathesis.transport import BaseTransport
 
 from mmconform._version import Version
+from mmconform._wire import redact
 from mmconform.contract import ANONYMOUS, Contract
 from mmconform.harness._clients import (
     HealthAdapter,
@@ -40,7 +41,6 @@ from mmconform.harness._failures import (
 from mmconform.harness._health import TargetHealth
 from mmconform.harness._lazy_coverage import install as install_lazy_coverage
 from mmconform.harness._profiles import Profile, hypothesis_settings
-from mmconform.harness._redaction import redact
 from mmconform.harness._target import Target
 
 __all__ = [

@@ -15,6 +15,8 @@ from typing import Any
 
 import httpx
 
+from mmconform._wire import CONFIG_MASK
+
 __all__ = ["GUARDED_STATES", "ServerState", "StateNotRestored", "config_differences"]
 
 #: Global states (x-mm-global-state) that :meth:`ServerState.guard` knows how to put back.
@@ -23,10 +25,6 @@ GUARDED_STATES = frozenset({"config", "server_busy", "license"})
 
 class StateNotRestored(AssertionError):
     """A guarded state could not be put back; the message says what still differs."""
-
-
-#: How servers mask a secret setting in GET /config.
-MASK = "*" * 32
 
 
 @dataclass
@@ -57,7 +55,7 @@ class ServerState:
     def _choose_config_client(self) -> httpx.Client:
         if self.local is not None:
             try:
-                unmasked = MASK not in str(_read_config(self.local))
+                unmasked = CONFIG_MASK not in str(_read_config(self.local))
             except (httpx.HTTPError, ValueError):
                 unmasked = False
             if unmasked:

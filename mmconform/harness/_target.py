@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import functools
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
-from urllib.parse import urlsplit
 
-from mmconform.contract import ROLES
-from mmconform.harness._redaction import Secret
+from mmconform._wire import (
+    EDITIONS,
+    ROLES,
+    Secret,
+    TargetFileError,
+    normalise_url,
+    read_target_file,
+)
 
-__all__ = ["Target", "TargetError", "normalise_url", "read_target_file", "resolve_target"]
+__all__ = ["Target", "TargetError", "resolve_target"]
 
 ENV_URL = "MMCONFORM_TARGET_URL"
 ENV_TOKEN_PREFIX = "MMCONFORM_TOKEN_"
@@ -27,15 +31,12 @@ ENV_LOCAL_SOCKET = "MMCONFORM_LOCAL_SOCKET"
 ENV_SERVER_VERSION = "MMCONFORM_SERVER_VERSION"
 ENV_FEATURES = "MMCONFORM_FEATURES"
 
-_TARGET_KEYS = frozenset(
-    {"url", "server_version", "edition", "licensed", "local_socket", "features", "license_file"}
-)
-EDITIONS = ("enterprise", "team")
 ENV_EDITION = "MMCONFORM_EDITION"
 
 
 class TargetError(Exception):
-    """The target description is unusable (bad file, bad URL, unknown role...)."""
+    """The target description is unusable (bad file, environment or option: a bad URL, an
+    unknown role...)."""
 
 
 @dataclass(frozen=True)
@@ -100,111 +101,6 @@ class Target:
         return replace(self, server_version=version, sources=MappingProxyType(sources))
 
 
-def normalise_url(raw: str, *, origin: str) -> str:
-    """Check a base URL and strip a trailing slash and a trailing ``/api/v4``."""
-    url = raw.strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise TargetError(
-            f"{origin}: {raw!r} is not an http(s) base URL (expected e.g. http://127.0.0.1:8065)"
-        )
-    if parts.query or parts.fragment:
-        raise TargetError(f"{origin}: the base URL {raw!r} must not carry a query or fragment")
-    url = url.rstrip("/")
-    if url.endswith("/api/v4"):
-        url = url[: -len("/api/v4")]
-    return url
-
-
-def _expect_str(value: Any, where: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise TargetError(f"{where} must be a non-empty string, got {value!r}")
-    return value
-
-
-def read_target_file(path: Path) -> dict[str, Any]:
-    """Parse and validate a target file; return its values as plain data.
-
-    Raises :class:`TargetError` with the file name and the offending key in the message.
-    """
-    where = f"target file {path}"
-    try:
-        text = path.read_bytes()
-    except FileNotFoundError:
-        raise TargetError(f"{where}: no such file") from None
-    except OSError as exc:
-        raise TargetError(f"{where}: cannot be read ({exc.strerror})") from None
-    try:
-        data = tomllib.loads(text.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise TargetError(f"{where}: not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise TargetError(f"{where}: not valid TOML ({exc})") from None
-
-    unknown_tables = sorted(set(data) - {"target", "tokens"})
-    if unknown_tables:
-        raise TargetError(
-            f"{where}: unknown table(s) {unknown_tables}; expected [target], [tokens]"
-        )
-    section = data.get("target")
-    if not isinstance(section, dict):
-        raise TargetError(f"{where}: missing [target] table with at least `url`")
-    unknown = sorted(set(section) - _TARGET_KEYS)
-    if unknown:
-        raise TargetError(
-            f"{where}: unknown key(s) {unknown} in [target]; expected {sorted(_TARGET_KEYS)}"
-        )
-    result: dict[str, Any] = {}
-    if "url" not in section:
-        raise TargetError(f"{where}: [target] has no `url`")
-    result["url"] = normalise_url(
-        _expect_str(section["url"], f"{where}: [target].url"), origin=where
-    )
-    if "server_version" in section:
-        result["server_version"] = _expect_str(
-            section["server_version"], f"{where}: [target].server_version"
-        )
-    if "edition" in section:
-        if section["edition"] not in EDITIONS:
-            raise TargetError(
-                f"{where}: [target].edition must be one of {list(EDITIONS)}, "
-                f"got {section['edition']!r}"
-            )
-        result["edition"] = section["edition"]
-    if "licensed" in section:
-        if not isinstance(section["licensed"], bool):
-            raise TargetError(f"{where}: [target].licensed must be true or false")
-        result["licensed"] = section["licensed"]
-    if "local_socket" in section:
-        result["local_socket"] = _expect_str(
-            section["local_socket"], f"{where}: [target].local_socket"
-        )
-    if "license_file" in section:
-        license_file = Path(_expect_str(section["license_file"], f"{where}: [target].license_file"))
-        if not license_file.is_absolute():
-            license_file = path.parent / license_file
-        if not license_file.is_file():
-            raise TargetError(f"{where}: [target].license_file {license_file}: no such file")
-        result["license_file"] = license_file
-    if "features" in section:
-        features = section["features"]
-        if not isinstance(features, list) or not all(isinstance(f, str) for f in features):
-            raise TargetError(f"{where}: [target].features must be a list of strings")
-        result["features"] = frozenset(features)
-    tokens = data.get("tokens", {})
-    if not isinstance(tokens, dict):
-        raise TargetError(f"{where}: [tokens] must be a table of role = token")
-    parsed: dict[str, str] = {}
-    for role, token in tokens.items():
-        if role not in ROLES:
-            raise TargetError(
-                f"{where}: unknown role {role!r} in [tokens]; known roles: {list(ROLES)}"
-            )
-        parsed[role] = _expect_str(token, f"{where}: [tokens].{role}")
-    result["tokens"] = parsed
-    return result
-
-
 def resolve_target(
     *,
     target_file: Path | None,
@@ -216,10 +112,33 @@ def resolve_target(
     Precedence, lowest first: target file, environment variables, ``--target-url``.
     """
     env = os.environ if environ is None else environ
+    try:
+        return _resolve(target_file, target_url, env)
+    except TargetFileError as exc:
+        raise TargetError(str(exc)) from None
+
+
+def _resolve(
+    target_file: Path | None, target_url: str | None, env: Mapping[str, str]
+) -> Target | None:
     values: dict[str, Any] = {"tokens": {}}
     sources: dict[str, str] = {}
     if target_file is not None:
-        values.update(read_target_file(target_file))
+        described = read_target_file(target_file)
+        values.update(
+            (key, getattr(described, key))
+            for key in (
+                "url",
+                "server_version",
+                "edition",
+                "licensed",
+                "local_socket",
+                "features",
+                "license_file",
+            )
+            if getattr(described, key) not in (None, frozenset())
+        )
+        values["tokens"] = {role: secret.reveal() for role, secret in described.tokens.items()}
         for key in values:
             sources[key] = f"file {target_file}"
         sources.update({f"token:{role}": f"file {target_file}" for role in values["tokens"]})

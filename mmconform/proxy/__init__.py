@@ -11,9 +11,9 @@ See ``mmconform/proxy/README.md`` for the catalogue and the command line.
 
 from __future__ import annotations
 
+from mmconform._wire import TargetFileError
 from mmconform.proxy._mutations import MUTATIONS, Mutation, parse_mutation
 from mmconform.proxy._server import RunningProxy, start_proxy
-from mmconform.proxy._target import TargetFileError
 
 __all__ = [
     "MUTATIONS",

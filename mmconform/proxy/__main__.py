@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
+from mmconform._wire import TargetFileError, read_target_file
 from mmconform.proxy._mutations import MUTATIONS, parse_mutation
 from mmconform.proxy._server import start_proxy
-from mmconform.proxy._target import TargetFileError, read_target_file
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -16,11 +16,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from mmconform._wire import TargetFile
 from mmconform.contract import load_contract
 from mmconform.proxy._exchange import Answer, Exchange, new_request_id
 from mmconform.proxy._mutations import Effect, Mutation, effect_of
 from mmconform.proxy._routing import Router, caller_of, token_of
-from mmconform.proxy._target import UpstreamTarget
 
 __all__ = ["ProxyEngine", "build_app"]
 
@@ -75,7 +75,7 @@ class ProxyEngine:
 
     def __init__(
         self,
-        upstream: UpstreamTarget,
+        upstream: TargetFile,
         mutations: Sequence[Mutation],
         *,
         timeout: float = 300.0,
@@ -146,7 +146,7 @@ class ProxyEngine:
             operation=operation,
             caller=caller_of(token, self._roles_by_token),
             token=token,
-            tokens=dict(self.upstream.tokens),
+            tokens={role: t.reveal() for role, t in self.upstream.tokens.items()},
             accept_encoding=request.headers.get("accept-encoding", ""),
             refetch=self._refetch,
             synthetic=self._synthetic,

@@ -17,7 +17,15 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Final, Literal
 
-from mmconform.contract import ANONYMOUS, ROLES, load_contract
+from mmconform._wire import (
+    ANONYMOUS,
+    CONFIG_MASK,
+    MUTANT_AREAS,
+    PERMISSION_ERROR_ID,
+    ROLES,
+    CellSpec,
+)
+from mmconform.contract import load_contract
 from mmconform.proxy._exchange import NOT_JSON, Answer, Exchange, new_request_id
 
 __all__ = [
@@ -30,34 +38,8 @@ __all__ = [
     "parse_mutation",
 ]
 
-AREAS: Final = (
-    "schema",
-    "auth",
-    "permissions",
-    "errors",
-    "headers",
-    "ping",
-    "busy",
-    "config",
-    "license",
-    "paging",
-    "logs",
-    "timezones",
-    "notices",
-    "analytics",
-    "integrity",
-    "image",
-    "upgrade",
-    "support-packet",
-    "email",
-    "notifications",
-    "clients",
-    "benign",
-)
-
-PERMISSION_ERROR_ID: Final = "api.context.permissions.app_error"
-#: what a Mattermost server shows instead of a secret in GET /config
-CONFIG_MASK: Final = "********************************"
+#: every area a mutation may belong to: the fault areas, and benign
+AREAS: Final = MUTANT_AREAS
 #: what CONFIG_SECRET_UNMASKED shows instead of the mask
 MADE_UP_SECRET: Final = "mmconform-proxy-made-up-secret"
 #: the zone TIMEZONE_NOT_IANA appends
@@ -1111,39 +1093,23 @@ _check_catalogue()
 
 
 def _parse_cell(text: str) -> Mutation:
-    parts = text.split(":")
-    if len(parts) != 3:
-        raise ValueError(
-            f"not a cell fault {text!r}: expected grant:OPERATION:CALLER or "
-            "deny:OPERATION:CALLER, e.g. grant:GetLogs:system_user"
-        )
-    kind, operation_id, caller = parts
-    contract = load_contract()
-    known = sorted(op.operation_id for op in contract.operations)
-    if operation_id not in known:
-        raise ValueError(
-            f"cell fault {text!r}: unknown operation {operation_id!r} (known: {', '.join(known)})"
-        )
-    callers = (*ROLES, ANONYMOUS)
-    if caller == "local":
+    known = {op.operation_id for op in load_contract().operations}
+    if text.strip().split(":")[-1] == "local":
         raise ValueError(
             f"cell fault {text!r}: the proxy never sees the local socket (its target file "
-            "keeps the server's own); callers: " + ", ".join(callers)
+            "keeps the server's own); callers: " + ", ".join((*ROLES, ANONYMOUS))
         )
-    if caller not in callers:
-        raise ValueError(
-            f"cell fault {text!r}: unknown caller {caller!r} (callers: {', '.join(callers)})"
-        )
-    if kind == "grant":
-        if caller == "system_admin":
+    cell = CellSpec.parse(text, operations=known, callers=(*ROLES, ANONYMOUS))
+    if cell.kind == "grant":
+        if cell.caller == "system_admin":
             raise ValueError(f"cell fault {text!r}: system_admin cannot be granted more")
-        description = f"{operation_id} from {caller} is sent on with the system_admin token"
+        description = f"{cell.operation} from {cell.caller} is sent on with the system_admin token"
     else:
         description = (
-            f"{operation_id} from {caller} is refused with 403 `{PERMISSION_ERROR_ID}`, "
+            f"{cell.operation} from {cell.caller} is refused with 403 `{PERMISSION_ERROR_ID}`, "
             "without being sent on"
         )
-    return Mutation(text, "fault", "permissions", (operation_id,), description)
+    return Mutation(str(cell), "fault", "permissions", (cell.operation,), description)
 
 
 def parse_mutation(text: str) -> Mutation:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 from mmconform._version import Version
+from mmconform._wire import MUTANT_AREAS
 from mmconform.contract import (
     ALLOWED,
     LOCAL,
@@ -35,7 +36,6 @@ from mmconform.contract import (
 )
 from mmconform.proxy import MUTATIONS
 from mmconform.stub import DEFAULT_SERVER_VERSION, Fault, Variant
-from mmconform.stub.faults import AREAS as STUB_AREAS
 
 __all__ = [
     "AREAS",
@@ -49,9 +49,9 @@ __all__ = [
 Kind = Literal["fault", "benign"]
 Source = Literal["stub", "cell", "proxy", "variant"]
 
-#: The areas a mutant belongs to (the table groups and the sample picks by area): the stub's
-#: fault areas, then the benign changes.
-AREAS: Final = (*STUB_AREAS, "benign")
+#: The areas a mutant belongs to (the table groups and the sample picks by area): the fault
+#: areas, then the benign changes.
+AREAS: Final = MUTANT_AREAS
 
 #: Faults the suites cannot catch from the outside, with the reason (they count as survived).
 KNOWN_SURVIVORS: Final[dict[str, str]] = {}

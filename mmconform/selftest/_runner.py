@@ -17,7 +17,6 @@ import sys
 import tempfile
 import threading
 import time
-import tomllib
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
 
+from mmconform._wire import ChildServerError, child_server
 from mmconform.selftest._catalogue import Mutant
 
 __all__ = ["Outcome", "RunOptions", "child_environment", "run_mutant", "run_mutants"]
@@ -44,7 +44,6 @@ _TARGET_REFUSED: Final = {
 _EXIT_MESSAGE: Final = re.compile(r"Exit: mmconform: (.+?) !$", re.MULTILINE)
 _RUN_MESSAGE: Final = re.compile(r"^mmconform: (.+)$", re.MULTILINE)
 _MESSAGE_WORDS: Final = ("refus", "does not", "lacks", "unreachable", "stopped", "differs", "still")
-_STARTUP_TIMEOUT: Final = 30.0
 
 
 @dataclass(frozen=True)
@@ -108,7 +107,7 @@ def run_mutant(mutant: Mutant, options: RunOptions) -> Outcome:
         try:
             with _target_for(mutant, work) as target_file:
                 return _judge(mutant, *_run_pytest(mutant, target_file, work, options))
-        except _StartupError as exc:
+        except ChildServerError as exc:
             return Outcome(mutant, "error", "", 0.0, -1, str(exc))
 
 
@@ -220,10 +219,6 @@ def child_environment() -> dict[str, str]:
     }
 
 
-class _StartupError(Exception):
-    """The mutant's target did not start."""
-
-
 @contextmanager
 def _target_for(mutant: Mutant, work: Path) -> Iterator[Path]:
     """A running target with the mutant switched on; yields its target file."""
@@ -234,14 +229,24 @@ def _target_for(mutant: Mutant, work: Path) -> Iterator[Path]:
         stub_args = ["--variant", mutant.name]
     if mutant.server_version is not None:
         stub_args += ["--server-version", mutant.server_version]
+    environment = child_environment()
     with ExitStack() as stack:
         stub_target = work / "stub.toml"
         stack.enter_context(
-            _serve(
-                [sys.executable, "-m", "mmconform.stub", "--port", "0", *stub_args],
-                "--write-target",
+            child_server(
+                [
+                    sys.executable,
+                    "-m",
+                    "mmconform.stub",
+                    "--port",
+                    "0",
+                    *stub_args,
+                    "--write-target",
+                    str(stub_target),
+                ],
                 stub_target,
-                work / "stub.log",
+                log=work / "stub.log",
+                env=environment,
             )
         )
         if mutant.source != "proxy":
@@ -249,7 +254,7 @@ def _target_for(mutant: Mutant, work: Path) -> Iterator[Path]:
             return
         proxy_target = work / "proxy.toml"
         stack.enter_context(
-            _serve(
+            child_server(
                 [
                     sys.executable,
                     "-m",
@@ -260,50 +265,12 @@ def _target_for(mutant: Mutant, work: Path) -> Iterator[Path]:
                     "0",
                     "--mutation",
                     mutant.name,
+                    "--write-target",
+                    str(proxy_target),
                 ],
-                "--write-target",
                 proxy_target,
-                work / "proxy.log",
+                log=work / "proxy.log",
+                env=environment,
             )
         )
         yield proxy_target
-
-
-@contextmanager
-def _serve(command: list[str], write_flag: str, target: Path, log: Path) -> Iterator[None]:
-    """Start a server child that writes a target file once it listens; stop it afterwards."""
-    with log.open("w", encoding="utf-8") as log_file:
-        process = subprocess.Popen(
-            [*command, write_flag, str(target)],
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            env=child_environment(),
-        )
-        try:
-            _wait_for_target(process, " ".join(command[1:4]), target, log)
-            yield
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def _wait_for_target(process: subprocess.Popen[bytes], name: str, target: Path, log: Path) -> None:
-    deadline = time.monotonic() + _STARTUP_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise _StartupError(
-                f"{name} exited with {process.returncode} before it was ready:\n"
-                f"{log.read_text(encoding='utf-8')[-2000:]}"
-            )
-        if target.is_file():
-            try:
-                if "tokens" in tomllib.loads(target.read_text(encoding="utf-8")):
-                    return
-            except tomllib.TOMLDecodeError:
-                pass  # still being written
-        time.sleep(0.05)
-    raise _StartupError(f"no target file {target} after {_STARTUP_TIMEOUT:.0f} s")

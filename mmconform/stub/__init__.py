@@ -10,17 +10,18 @@ cells), variants and what is simulated.
 
 from __future__ import annotations
 
+from mmconform._wire import CellSpec
 from mmconform.stub._options import DEFAULT_SERVER_VERSION, StubOptions
 from mmconform.stub._server import RunningStub, start_stub
 from mmconform.stub._state import FakeClock, StubState
 from mmconform.stub.app import create_app
-from mmconform.stub.cell_faults import CellFault
+from mmconform.stub.cell_faults import parse_cell_fault
 from mmconform.stub.faults import Fault
 from mmconform.stub.variants import Variant
 
 __all__ = [
     "DEFAULT_SERVER_VERSION",
-    "CellFault",
+    "CellSpec",
     "FakeClock",
     "Fault",
     "RunningStub",
@@ -28,5 +29,6 @@ __all__ = [
     "StubState",
     "Variant",
     "create_app",
+    "parse_cell_fault",
     "start_stub",
 ]

@@ -11,9 +11,10 @@ from pathlib import Path
 from types import FrameType
 
 from mmconform._version import Version
+from mmconform._wire import CellSpec
 from mmconform.stub._options import DEFAULT_SERVER_VERSION, StubOptions
 from mmconform.stub._server import start_stub
-from mmconform.stub.cell_faults import CELL_CALLERS, CellFault
+from mmconform.stub.cell_faults import CELL_CALLERS, parse_cell_fault
 from mmconform.stub.faults import Fault
 from mmconform.stub.variants import Variant
 
@@ -27,11 +28,11 @@ def _version(text: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _fault(text: str) -> Fault | CellFault:
+def _fault(text: str) -> Fault | CellSpec:
     """A named fault, or a cell fault ``grant|deny:OPERATION:CALLER``."""
     try:
         if ":" in text:
-            return CellFault.parse(text)
+            return parse_cell_fault(text)
         return Fault.parse(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
@@ -159,7 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = StubOptions(
         server_version=args.server_version,
         faults=frozenset(f for f in args.fault if isinstance(f, Fault)),
-        cell_faults=frozenset(f for f in args.fault if isinstance(f, CellFault)),
+        cell_faults=frozenset(f for f in args.fault if isinstance(f, CellSpec)),
         variants=frozenset(args.variant),
         config_path=args.config_file,
         local_mode=not args.no_local_mode,

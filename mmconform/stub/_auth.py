@@ -6,17 +6,12 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from mmconform._wire import ANONYMOUS, ROLES
 from mmconform.stub._config_defaults import SYSCONSOLE_SUBSECTIONS
 from mmconform.stub._errors import new_id
 
-ROLES: tuple[str, ...] = (
-    "system_admin",
-    "system_manager",
-    "system_user_manager",
-    "system_read_only_admin",
-    "system_user",
-)
-ANONYMOUS = "anonymous"
+# The role names are Mattermost's, shared through the neutral floor; what each may do is the
+# stub's own (below).
 
 # Ancillary permissions derived from sysconsole permissions (role.go).
 _ANCILLARY: dict[str, tuple[str, ...]] = {

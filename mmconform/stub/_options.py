@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from mmconform._version import Version
-from mmconform.stub.cell_faults import CellFault
+from mmconform._wire import CellSpec
 from mmconform.stub.faults import Fault
 from mmconform.stub.variants import Variant
 
@@ -23,7 +23,7 @@ class StubOptions:
     server_version   the Mattermost version to imitate (version-dependent behaviour, X-Version-Id)
     faults           deliberate defects to switch on (see ``faults.Fault``)
     cell_faults      single cells of the permission matrix answered wrongly
-                     (see ``cell_faults.CellFault``: grant or deny one caller one operation)
+                     (``mmconform._wire.CellSpec``: grant or deny one caller one operation)
     variants         correct but stricter-than-upstream behaviours (see ``variants.Variant``)
     tokens           fixed bearer tokens per role (random per start otherwise)
     config_path      the config file (read at start if it exists, written on every save,
@@ -41,7 +41,7 @@ class StubOptions:
 
     server_version: str = DEFAULT_SERVER_VERSION
     faults: frozenset[Fault] = frozenset()
-    cell_faults: frozenset[CellFault] = frozenset()
+    cell_faults: frozenset[CellSpec] = frozenset()
     variants: frozenset[Variant] = frozenset()
     tokens: Mapping[str, str] | None = None
     config_path: Path | None = None

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mmconform._wire import CellSpec
 from mmconform.stub._auth import User, make_users
 from mmconform.stub._build import BUILD_NUMBER
 from mmconform.stub._clientconfig import build_client_config
@@ -21,7 +22,6 @@ from mmconform.stub._errors import new_id
 from mmconform.stub._license import License, verify_license
 from mmconform.stub._logbuffer import LogBuffer
 from mmconform.stub._options import StubOptions
-from mmconform.stub.cell_faults import CellFault
 from mmconform.stub.faults import Fault
 from mmconform.stub.variants import Variant
 
@@ -82,7 +82,7 @@ class StubState:
         self.server_version = str(options.version)
         self.faults = options.faults
         # single permission-matrix cells answered wrongly; tests may replace the set
-        self.cell_faults: frozenset[CellFault] = options.cell_faults
+        self.cell_faults: frozenset[CellSpec] = options.cell_faults
         self.variants = options.variants
         # how often each variant refused input upstream would have accepted
         self.variant_refusals: Counter[Variant] = Counter()

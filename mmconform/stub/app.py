@@ -24,6 +24,7 @@ from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.types import Receive, Scope, Send
 
+from mmconform._wire import CellSpec
 from mmconform.stub._auth import ANONYMOUS, Session, User
 from mmconform.stub._context import Ctx, Op
 from mmconform.stub._errors import (
@@ -35,7 +36,7 @@ from mmconform.stub._errors import (
 )
 from mmconform.stub._options import StubOptions
 from mmconform.stub._state import StubState
-from mmconform.stub.cell_faults import CellFault
+from mmconform.stub.cell_faults import check_cell_faults
 from mmconform.stub.faults import Fault
 from mmconform.stub.handlers import OPERATIONS
 
@@ -191,9 +192,9 @@ class Dispatcher:
         ``grant`` lets it through every access check of the handler."""
         faults = self.state.cell_faults
         caller = session.role
-        if CellFault("deny", op.name, caller) in faults:
+        if CellSpec("deny", op.name, caller) in faults:
             raise permission_error(session.user_id, f"{op.name} denied to {caller} (cell fault)")
-        if CellFault("grant", op.name, caller) in faults:
+        if CellSpec("grant", op.name, caller) in faults:
             return dataclasses.replace(session, granted=True)
         return session
 
@@ -208,7 +209,7 @@ class Dispatcher:
             token, _ = _parse_token(request)
             user = self.state.by_token.get(token) or self.state.by_access_token.get(token)
             caller = user.role if token and user is not None else ANONYMOUS
-        return CellFault("grant", op.name, caller) in faults
+        return CellSpec("grant", op.name, caller) in faults
 
     def _url_too_long(self, request: Request) -> bool:
         path = request.scope.get("path", "/")
@@ -343,6 +344,7 @@ def _parse_token(request: Request) -> tuple[str, str]:
 
 def build_app(state: StubState, *, local: bool = False) -> Starlette:
     """A Starlette app serving ``state`` (TCP router, or the local-mode router)."""
+    check_cell_faults(state.cell_faults)
     app = Starlette(routes=[Mount("/", app=Dispatcher(state, local=local))])
     app.state.stub = state
     app.state.local = local

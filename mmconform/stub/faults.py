@@ -14,32 +14,12 @@ few faults whose operations the default version lacks.
 from __future__ import annotations
 
 import enum
+from typing import Final
+
+from mmconform._wire import FAULT_AREAS
 
 #: The areas a fault can belong to, as the mutation-score report groups them.
-AREAS: tuple[str, ...] = (
-    "schema",
-    "auth",
-    "permissions",
-    "errors",
-    "headers",
-    "ping",
-    "busy",
-    "config",
-    "license",
-    "paging",
-    "logs",
-    "timezones",
-    "notices",
-    "analytics",
-    "integrity",
-    "image",
-    "upgrade",
-    "support-packet",
-    "email",
-    "notifications",
-    "clients",
-    "visibility",
-)
+AREAS: Final = FAULT_AREAS
 
 
 class Fault(enum.Enum):

@@ -18,9 +18,9 @@ import httpx
 import pytest
 
 from mmconform.contract import (
-    BUILTIN_ROLES,
     LOCAL,
     MATRIX_COLUMNS,
+    ROLES,
     MatrixConditions,
     expected_cell,
     load_contract,
@@ -58,7 +58,7 @@ def _check(
     wrong = []
     given = SESSION.require_target().tokens
     for caller in callers:
-        if caller in BUILTIN_ROLES and caller not in given:
+        if caller in ROLES and caller not in given:
             continue
         expectation = expected_cell(CONTRACT, operation_id, caller, conditions)
         response = send_example(operation_id, caller)

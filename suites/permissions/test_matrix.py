@@ -21,10 +21,10 @@ import httpx
 import pytest
 
 from mmconform.contract import (
-    BUILTIN_ROLES,
     LOCAL,
     MATRIX_COLUMNS,
     NOT_SERVED,
+    ROLES,
     MatrixConditions,
     expected_cell,
     load_contract,
@@ -78,7 +78,7 @@ def _cells() -> list[Any]:
                 pytest.mark.mm_operation(op.operation_id),
                 pytest.mark.mm_requirement(cell_requirement(op, role, planned)),
             ]
-            if role in BUILTIN_ROLES:
+            if role in ROLES:
                 marks.append(pytest.mark.mm_role(role))
             if role == LOCAL:
                 marks.append(pytest.mark.mm_feature("local_mode"))

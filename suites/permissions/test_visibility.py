@@ -15,8 +15,9 @@ import pytest
 
 from mmconform.contract import (
     ANONYMOUS,
-    BUILTIN_ROLES,
+    CONFIG_MASK,
     MATRIX_COLUMNS,
+    ROLES,
     Contract,
     MatrixConditions,
     expected_cell,
@@ -31,13 +32,12 @@ FACTS = SESSION.server_facts
 PLANNED = MatrixConditions.default_install(
     CONTRACT, version=SESSION.server_version, edition=FACTS.edition, licensed=FACTS.licensed
 )
-MASK = "*" * 32
 
 ClientFor = Callable[..., httpx.Client]
 
 
 def _role_param(role: str, *marks: Any) -> Any:
-    role_marks = [pytest.mark.mm_role(role)] if role in BUILTIN_ROLES else []
+    role_marks = [pytest.mark.mm_role(role)] if role in ROLES else []
     return pytest.param(role, id=role, marks=[*role_marks, *marks])
 
 
@@ -152,11 +152,11 @@ def test_config_secrets_are_masked(role: str, client_for: ClientFor) -> None:
     seen = client_for(role).get("/config").json()
     # The names of the leaked settings only: repeating a secret the server showed would put it
     # in every report of this run.
-    leaked = [path for path in SECRETS if _dotted(seen, path) not in (None, "", MASK)]
+    leaked = [path for path in SECRETS if _dotted(seen, path) not in (None, "", CONFIG_MASK)]
     leaked += [
         path
         for path in SECRET_LISTS
-        if (value := _dotted(seen, path)) and any(item != MASK for item in value)
+        if (value := _dotted(seen, path)) and any(item != CONFIG_MASK for item in value)
     ]
     assert not leaked, (
         f"GET /config as {role} shows these secrets unmasked (values not repeated here): "
@@ -261,7 +261,7 @@ def _refused_writers() -> list[Any]:
             if not expected_cell(CONTRACT, op_id, role, PLANNED).refused:
                 continue
             marks = [pytest.mark.mm_operation(op_id, "GetConfig")]
-            if role in BUILTIN_ROLES:
+            if role in ROLES:
                 marks.append(pytest.mark.mm_role(role))
             params.append(pytest.param(op_id, role, id=f"{op_id}-{role}", marks=marks))
     return params

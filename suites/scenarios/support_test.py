@@ -23,11 +23,10 @@ from typing import Any, NoReturn
 import httpx
 import pytest
 
-from mmconform.contract import Contract, Expectation, Operation, Requirement
+from mmconform.contract import CONFIG_MASK, Contract, Expectation, Operation, Requirement
 from mmconform.harness import Secret, Target, curl_command, redact
 
 #: What Mattermost puts in place of a secret it will not show (model.FakeSetting).
-FAKE_SETTING = "*" * 32
 #: The requirement every provoked error is held to.
 ERROR_SHAPE = "errors.app-error-shape"
 #: the ``format`` query cases of the client config and client license, by the erratum case
@@ -60,7 +59,7 @@ def hide_secrets(document: Any, name: str = "") -> Any:
         return {key: hide_secrets(value, str(key)) for key, value in document.items()}
     if isinstance(document, list):
         return [hide_secrets(value, name) for value in document]
-    if isinstance(document, str) and document not in ("", FAKE_SETTING) and is_secret_name(name):
+    if isinstance(document, str) and document not in ("", CONFIG_MASK) and is_secret_name(name):
         return f"<{len(document)} characters not shown>"
     return document
 

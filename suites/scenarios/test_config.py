@@ -18,10 +18,9 @@ from typing import Any
 import httpx
 import pytest
 
-from mmconform.contract import ANONYMOUS, LOCAL, Contract, Version
+from mmconform.contract import ANONYMOUS, CONFIG_MASK, LOCAL, Contract, Version
 from mmconform.harness import Target
 from suites.scenarios.support_test import (
-    FAKE_SETTING,
     FORMAT_CASES,
     Path_,
     Verdict,
@@ -136,14 +135,14 @@ def test_secrets_come_back_masked(role: str, client_for: ClientFor, verdict: Ver
     for path in ALWAYS_MASKED:
         value = get_path(config, path)
         verdict.check(
-            value in (FAKE_SETTING, None),
-            f"{dotted(path)} masked as {FAKE_SETTING!r} (or null when {role} may not read it)",
+            value in (CONFIG_MASK, None),
+            f"{dotted(path)} masked as {CONFIG_MASK!r} (or null when {role} may not read it)",
             received=shown(path, value),
         )
     for path in _secret_paths(config):
         value = _value(config, path)
         verdict.check(
-            value in (FAKE_SETTING, "", None),
+            value in (CONFIG_MASK, "", None),
             f"{dotted(path)} masked, empty or null, never in clear",
             received=shown(path, value),
         )
@@ -161,8 +160,8 @@ def test_a_secret_written_is_read_back_masked(
     _patch(admin_client, verdict, nested(path, "mmconform-secret-value"))
     value = get_path(_get(admin_client, verdict), path)
     verdict.check(
-        value == FAKE_SETTING,
-        f"{dotted(path)} masked as {FAKE_SETTING!r} once it holds a secret",
+        value == CONFIG_MASK,
+        f"{dotted(path)} masked as {CONFIG_MASK!r} once it holds a secret",
         received=shown(path, value),
     )
 
@@ -183,7 +182,7 @@ def test_a_masked_value_sent_back_keeps_the_stored_secret(
     stored the mask would now show it masked), by PATCH and by PUT. Where the local-mode socket
     shows secrets in clear, a secret set and then echoed back masked is also read back whole."""
     path = _empty_secret(admin_config)
-    _patch(admin_client, verdict, nested(path, FAKE_SETTING))
+    _patch(admin_client, verdict, nested(path, CONFIG_MASK))
     value = get_path(_get(admin_client, verdict), path)
     verdict.check(
         value == "",
@@ -194,7 +193,7 @@ def test_a_masked_value_sent_back_keeps_the_stored_secret(
     full_path: Any = full
     for key in path[:-1]:
         full_path = full_path[key]
-    full_path[path[-1]] = FAKE_SETTING
+    full_path[path[-1]] = CONFIG_MASK
     put = verdict.record(admin_client.put(CONFIG, json=full))
     verdict.status(put, 200, what="PUT /config with the mask for an empty secret")
     value = get_path(_get(admin_client, verdict), path)
@@ -207,7 +206,7 @@ def test_a_masked_value_sent_back_keeps_the_stored_secret(
         return
     local = client_for(LOCAL)
     in_clear = local.get(CONFIG).json()
-    if get_path(in_clear, ALWAYS_MASKED[0]) == FAKE_SETTING:
+    if get_path(in_clear, ALWAYS_MASKED[0]) == CONFIG_MASK:
         return  # this version masks secrets on the local socket too
     secret = "mmconform-kept-secret"
     _patch(admin_client, verdict, nested(path, secret))
@@ -340,9 +339,9 @@ def test_remove_masked_leaves_out_masked_values(
 ) -> None:
     plain = _get(admin_client, verdict)
     filtered = _get(admin_client, verdict, remove_masked="true")
-    masked = [dotted(p) for p, v in leaves(filtered) if v == FAKE_SETTING]
+    masked = [dotted(p) for p, v in leaves(filtered) if v == CONFIG_MASK]
     verdict.check(not masked, "no masked value left", received=f"masked values at {masked}")
-    gone = [dotted(p) for p, v in leaves(plain) if v == FAKE_SETTING and get_path(filtered, p)]
+    gone = [dotted(p) for p, v in leaves(plain) if v == CONFIG_MASK and get_path(filtered, p)]
     verdict.check(not gone, "the masked settings left out", received=f"still there: {gone}")
     kept = [dotted(p) for p, v in leaves(filtered) if get_path(plain, p) != v]
     verdict.check(not kept, "every other setting as GET /config shows it", received=f"{kept[:8]}")

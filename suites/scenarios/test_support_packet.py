@@ -9,10 +9,9 @@ import zipfile
 import httpx
 import pytest
 
-from mmconform.contract import Contract, Version
+from mmconform.contract import CONFIG_MASK, Contract, Version
 from mmconform.harness import ServerState
 from suites.scenarios.support_test import (
-    FAKE_SETTING,
     Verdict,
     get_path,
     shown,
@@ -75,8 +74,8 @@ def test_support_packet_is_a_zip_with_the_sanitized_config(
         assert config is not None
         data_source = get_path(json.loads(config), ("SqlSettings", "DataSource"))
         verdict.check(
-            data_source == FAKE_SETTING,
-            f"SqlSettings.DataSource masked as {FAKE_SETTING!r} in the packet's config",
+            data_source == CONFIG_MASK,
+            f"SqlSettings.DataSource masked as {CONFIG_MASK!r} in the packet's config",
             received=shown(("SqlSettings", "DataSource"), data_source),
             response=response,
         )

@@ -1,4 +1,5 @@
-"""Target resolution: the file format, environment overrides, and clear errors."""
+"""Target resolution: file, environment and option combined, and clear errors (the file
+format itself: tests/wire/test_target_file.py)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mmconform.harness._target import (
-    TargetError,
-    normalise_url,
-    read_target_file,
-    resolve_target,
-)
+from mmconform.harness._target import TargetError, resolve_target
 
 GOOD = """
 [target]
@@ -97,50 +93,6 @@ def test_unknown_role_in_environment() -> None:
         )
 
 
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("[target\nurl=", "not valid TOML"),
-        ("[tokens]\nsystem_admin='x'\n", "missing \\[target\\] table"),
-        ("[target]\nserver_version='11.1.0'\n", "has no `url`"),
-        ("[target]\nurl='ftp://h'\n", "not an http\\(s\\) base URL"),
-        ("[target]\nurl='http://h'\nport=1\n", "unknown key\\(s\\) \\['port'\\]"),
-        ("[target]\nurl='http://h'\n[tokens]\nroot='x'\n", "unknown role 'root'"),
-        ("[target]\nurl='http://h'\n[tokens]\nsystem_admin=3\n", "\\[tokens\\].system_admin"),
-        ("[target]\nurl='http://h'\nfeatures='x'\n", "features must be a list"),
-        ("[target]\nurl='http://h'\n[extra]\n", "unknown table"),
-    ],
-)
-def test_bad_files_name_the_problem(tmp_path: Path, text: str, message: str) -> None:
-    path = write(tmp_path, text)
-    with pytest.raises(TargetError, match=message) as info:
-        read_target_file(path)
-    assert str(path) in str(info.value)
-
-
-def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(TargetError, match="no such file"):
-        read_target_file(tmp_path / "nope.toml")
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
-        ("http://h:1", "http://h:1"),
-        ("http://h:1/", "http://h:1"),
-        ("http://h:1/api/v4/", "http://h:1"),
-        ("https://h/prefix", "https://h/prefix"),
-    ],
-)
-def test_url_normalisation(raw: str, expected: str) -> None:
-    assert normalise_url(raw, origin="test") == expected
-
-
-def test_url_with_query_is_rejected() -> None:
-    with pytest.raises(TargetError, match="query"):
-        normalise_url("http://h/?a=1", origin="test")
-
-
 def test_edition_and_license_state_can_be_stated(tmp_path: Path) -> None:
     path = tmp_path / "t.toml"
     path.write_text(
@@ -168,3 +120,10 @@ def test_bad_edition_or_license_state_is_an_error(tmp_path: Path, line: str, mes
     path.write_text(f'[target]\nurl = "http://h"\n{line}\n', encoding="utf-8")
     with pytest.raises(TargetError, match=message):
         resolve_target(target_file=path, target_url=None, environ={})
+
+
+def test_a_bad_file_is_a_target_error_naming_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "[target]\nurl='http://h'\nport=1\n")
+    with pytest.raises(TargetError, match=r"unknown key\(s\) \['port'\]") as info:
+        resolve_target(target_file=path, target_url=None, environ={})
+    assert str(path) in str(info.value)

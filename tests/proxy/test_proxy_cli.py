@@ -68,7 +68,7 @@ def test_missing_files_exit_2(tmp_path: Path, stub_target: Path) -> None:
     assert "--write-target is required" in done.stderr
     done = _run("--target-file", str(tmp_path / "absent.toml"), "--write-target", "o.toml")
     assert done.returncode == 2
-    assert "cannot read target file" in done.stderr
+    assert "absent.toml: no such file" in done.stderr
 
 
 def test_serves_until_sigterm(stub: RunningStub, stub_target: Path, tmp_path: Path) -> None:

@@ -194,14 +194,16 @@ def test_upstream_down_is_502(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (None, "cannot read"),
+        (None, "no such file"),
         ("not = [toml", "not valid TOML"),
-        ('[tokens]\na = "b"\n', "no [target] table"),
-        ('[target]\nurl = "ftp://x"\n', "not an http(s) URL"),
-        ('[target]\nurl = "http://x"\n[tokens]\nsystem_admin = 3\n', "is not a string"),
+        ('[tokens]\na = "b"\n', "missing [target] table"),
+        ('[target]\nurl = "ftp://x"\n', "not an http(s) base URL"),
+        ('[target]\nurl = "http://x"\n[tokens]\nsystem_admin = 3\n', "[tokens].system_admin"),
     ],
 )
-def test_bad_target_files(tmp_path: Path, content: str | None, message: str) -> None:
+def test_the_proxy_refuses_a_bad_target_file_with_the_readers_words(
+    tmp_path: Path, content: str | None, message: str
+) -> None:
     path = tmp_path / "target.toml"
     if content is not None:
         path.write_text(content, encoding="utf-8")

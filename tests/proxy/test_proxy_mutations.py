@@ -20,14 +20,13 @@ from zoneinfo import available_timezones
 
 import pytest
 
+from mmconform._wire import CONFIG_MASK, PERMISSION_ERROR_ID
 from mmconform.proxy import MUTATIONS
 from mmconform.proxy._mutations import (
-    CONFIG_MASK,
     EXTRA_FIELD,
     LATENCY_SECONDS,
     MADE_UP_SECRET,
     NOT_A_ZONE,
-    PERMISSION_ERROR_ID,
 )
 from mmconform.stub import RunningStub
 from tests.proxy._helpers import Pair, a_license, proxied, raw_get, raw_header_names

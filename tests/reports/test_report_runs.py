@@ -23,7 +23,7 @@ import pytest
 
 from mmconform.report import schema_problems
 from mmconform.stub import Fault, StubOptions, start_stub
-from mmconform.stub.cell_faults import CellFault
+from mmconform.stub import CellSpec, parse_cell_fault
 from tests._pytest_run import run_pytest
 
 # The shared runs below are made once per process: keep this module on one xdist worker.
@@ -65,7 +65,7 @@ class Run:
 
 
 def run_suites(
-    folder: Path, faults: frozenset[Fault], *args: str, cells: frozenset[CellFault] = frozenset()
+    folder: Path, faults: frozenset[Fault], *args: str, cells: frozenset[CellSpec] = frozenset()
 ) -> Run:
     overrides = {
         "EmailSettings": {"SMTPPassword": SMTP_PASSWORD},
@@ -76,7 +76,7 @@ def run_suites(
     )
     with start_stub(options) as stub:
         target = stub.write_target(folder / "target.toml")
-        document = stub.target_document()
+        described = stub.target_file()
         reports = folder / "reports"
         result = run_pytest(
             ROOT,
@@ -86,7 +86,8 @@ def run_suites(
             *args,
             timeout=600,
         )
-    license_path = Path(document["target"]["license_file"])
+    assert described.license_file is not None
+    license_path = described.license_file
     return Run(
         result.returncode,
         result.stdout + result.stderr,
@@ -108,7 +109,7 @@ def faulty(tmp_path_factory: pytest.TempPathFactory) -> Run:
         "--operation=GetSupportedTimezone",
         "--operation=GetConfig",
         "--operation=GetAnalyticsOld",
-        cells=frozenset({CellFault.parse("grant:GetAnalyticsOld:system_user")}),
+        cells=frozenset({parse_cell_fault("grant:GetAnalyticsOld:system_user")}),
     )
 
 

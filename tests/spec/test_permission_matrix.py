@@ -17,9 +17,9 @@ from mmconform.contract import (
     LOCAL,
     NO_LICENSE_ERROR,
     NOT_SERVED,
-    PERMISSION_ERROR,
+    PERMISSION_ERROR_ID,
     REFUSED,
-    SESSION_ERROR,
+    SESSION_ERROR_ID,
     UNAUTHENTICATED,
     CellExpectation,
     Contract,
@@ -135,31 +135,31 @@ def test_refusals_name_the_answer(contract: Contract) -> None:
         return expected_cell(contract, op_id, role, conditions)
 
     logs = cell("GetLogs", "system_user")
-    assert logs.accepts(403, PERMISSION_ERROR)
+    assert logs.accepts(403, PERMISSION_ERROR_ID)
     assert not logs.accepts(403, "api.license.upgrade_needed.app_error")
     assert not logs.accepts(200, None)
     assert logs.statuses == (403,)
     assert "get_logs" in logs.reasons[0]
     anonymous = cell("GetLogs", "anonymous")
-    assert anonymous.accepts(401, SESSION_ERROR)
-    assert not anonymous.accepts(403, PERMISSION_ERROR)
+    assert anonymous.accepts(401, SESSION_ERROR_ID)
+    assert not anonymous.accepts(403, PERMISSION_ERROR_ID)
     allowed = cell("GetLogs", "system_read_only_admin")
     assert allowed.accepts(200, None)
-    assert not allowed.accepts(403, PERMISSION_ERROR)
-    assert not allowed.accepts(401, SESSION_ERROR)
+    assert not allowed.accepts(403, PERMISSION_ERROR_ID)
+    assert not allowed.accepts(401, SESSION_ERROR_ID)
     assert 200 in allowed.statuses
     assert 403 not in allowed.statuses
     packet = cell("GenerateSupportPacket", "system_admin")
     assert packet.accepts(403, NO_LICENSE_ERROR)
-    assert not packet.accepts(403, PERMISSION_ERROR)
+    assert not packet.accepts(403, PERMISSION_ERROR_ID)
     integrity = cell("CheckIntegrity", "system_admin")
     assert integrity.accepts(404, CATCH_ALL_ERROR)
     assert not integrity.accepts(200, None)
     # An edition gate without an id takes any id but the permission error.
     upgrade = cell("IsAllowedToUpgradeToEnterprise", "system_admin")
     assert upgrade.accepts(403, "you cannot upgrade your server")
-    assert not upgrade.accepts(403, PERMISSION_ERROR)
-    assert cell("IsAllowedToUpgradeToEnterprise", "system_user").accepts(403, PERMISSION_ERROR)
+    assert not upgrade.accepts(403, PERMISSION_ERROR_ID)
+    assert cell("IsAllowedToUpgradeToEnterprise", "system_user").accepts(403, PERMISSION_ERROR_ID)
 
 
 def test_validation_before_permission_is_shown(contract: Contract) -> None:
@@ -204,12 +204,12 @@ def test_developer_mode_lets_anonymous_callers_log(contract: Contract) -> None:
     )
     assert on.access == ALLOWED
     assert off.access == DENIED
-    assert off.accepts(403, PERMISSION_ERROR)
+    assert off.accepts(403, PERMISSION_ERROR_ID)
     unknown = MatrixConditions(version=NEWEST)
     either = expected_cell(contract, "PostLog", "anonymous", unknown)
     assert either.access == EITHER
     assert either.accepts(200, None)
-    assert either.accepts(403, PERMISSION_ERROR)
+    assert either.accepts(403, PERMISSION_ERROR_ID)
 
 
 # RestrictSystemAdmin on (behaviour.md 1.5 and each operation's tests; upstream-audit 1.4).
@@ -237,7 +237,7 @@ def test_restrict_system_admin_on_the_newest_servers(contract: Contract) -> None
     for key, kind in _table(RESTRICTED_NEWEST).items():
         assert computed[key].access == kind, key
     admin = computed[("DatabaseRecycle", "system_admin")]
-    assert admin.accepts(403, PERMISSION_ERROR)
+    assert admin.accepts(403, PERMISSION_ERROR_ID)
     assert not admin.accepts(403, "api.restricted_system_admin")
 
 
@@ -250,13 +250,13 @@ def test_restrict_system_admin_on_older_servers(contract: Contract) -> None:
         return expected_cell(contract, op_id, role, old)
 
     assert cell("DatabaseRecycle", "system_admin").accepts(403, "api.restricted_system_admin")
-    assert not cell("DatabaseRecycle", "system_admin").accepts(403, PERMISSION_ERROR)
-    assert cell("DatabaseRecycle", "system_user").accepts(403, PERMISSION_ERROR)
+    assert not cell("DatabaseRecycle", "system_admin").accepts(403, PERMISSION_ERROR_ID)
+    assert cell("DatabaseRecycle", "system_user").accepts(403, PERMISSION_ERROR_ID)
     assert cell("ReloadConfig", "system_manager").accepts(400, "api.restricted_system_admin")
     assert cell("ReloadConfig", LOCAL).access == ALLOWED
     assert cell("TestS3Connection", "system_manager").accepts(403, "api.restricted_system_admin")
     assert cell("GetLogs", "system_user").accepts(403, "api.restricted_system_admin")
-    assert not cell("GetLogs", "system_user").accepts(403, PERMISSION_ERROR)
+    assert not cell("GetLogs", "system_user").accepts(403, PERMISSION_ERROR_ID)
     assert cell("GetLogs", LOCAL).accepts(403, "api.restricted_system_admin")
     assert cell("GetLogs", LOCAL).access == DENIED
     # between 10.8 and 10.9 either form is correct
@@ -295,7 +295,7 @@ def test_unknown_edition_and_license_accept_both(contract: Contract) -> None:
     packet = expected_cell(contract, "GenerateSupportPacket", "system_admin", unknown)
     assert packet.accepts(200, None)
     assert packet.accepts(403, NO_LICENSE_ERROR)
-    assert not packet.accepts(403, PERMISSION_ERROR)
+    assert not packet.accepts(403, PERMISSION_ERROR_ID)
 
 
 def test_older_versions_have_fewer_rows(contract: Contract) -> None:

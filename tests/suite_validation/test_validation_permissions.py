@@ -20,6 +20,7 @@ faithful stub passes the whole permission suite.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Iterator
@@ -27,15 +28,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import tomli_w
 
 from mmconform.contract import (
     ALLOWED,
     ANONYMOUS,
-    BUILTIN_ROLES,
     LOCAL,
     MATRIX_COLUMNS,
     REFUSED,
+    ROLES,
     CellExpectation,
     Contract,
     MatrixConditions,
@@ -46,7 +46,7 @@ from mmconform.harness import Transport
 from mmconform.harness._exitcodes import TargetProblem
 from mmconform.harness._preflight import PROBE_OPERATIONS, TOKEN_CHECK, run_preflight
 from mmconform.harness._target import resolve_target
-from mmconform.stub import CellFault, Fault, RunningStub, StubOptions, start_stub
+from mmconform.stub import CellSpec, Fault, RunningStub, StubOptions, start_stub
 from tests._pytest_run import run_pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,7 +55,7 @@ VISIBILITY = "suites/permissions/test_visibility.py"
 CONTRACT: Contract = load_contract()
 COLUMNS = (*MATRIX_COLUMNS, LOCAL)
 #: a newest Enterprise stub without a license, as StubOptions() starts it
-STUB_FACTS = {"edition": "enterprise", "licensed": False}
+STUB_EDITION, STUB_LICENSED = "enterprise", False
 
 Key = tuple[str, str]
 
@@ -76,7 +76,7 @@ def _preflight_probes() -> set[Key]:
     """Cells the preflight sends for every role before any test: they never reach the matrix."""
     token_check = CONTRACT.find(TOKEN_CHECK[0], "/api/v4" + TOKEN_CHECK[1]).operation_id
     probed = {op for op, _ in PROBE_OPERATIONS} | {token_check}
-    return {(op, role) for op in probed for role in BUILTIN_ROLES} | {("GetPing", ANONYMOUS)}
+    return {(op, role) for op in probed for role in ROLES} | {("GetPing", ANONYMOUS)}
 
 
 PROBED = _preflight_probes()
@@ -86,13 +86,13 @@ CONFLICTS: dict[Key, frozenset[str]] = {
 }
 
 
-def flip_of(key: Key) -> CellFault:
+def flip_of(key: Key) -> CellSpec:
     """The fault that makes a cell wrong: deny what passes (or is refused only after the
     permission check), grant what is refused by the session, the permission or the route."""
     expectation = EXPECTED[key]
     if expectation.access in (ALLOWED, REFUSED):
-        return CellFault("deny", key[0], key[1])
-    return CellFault("grant", key[0], key[1])
+        return CellSpec("deny", key[0], key[1])
+    return CellSpec("grant", key[0], key[1])
 
 
 @dataclass(frozen=True)
@@ -156,11 +156,9 @@ def stub() -> Iterator[RunningStub]:
 def _target_file(stub: RunningStub, folder: Path) -> Path:
     """The stub's target file, stating its edition and license so that no answer of the stub
     (flipped or not) changes what the run believes about them."""
-    document = stub.target_document()
-    document["target"].update(STUB_FACTS)
-    path = folder / "target.toml"
-    path.write_text(tomli_w.dumps(document), encoding="utf-8")
-    return path
+    return dataclasses.replace(
+        stub.target_file(), edition=STUB_EDITION, licensed=STUB_LICENSED
+    ).write(folder / "target.toml")
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,13 @@
 """Credentials never reach output: tokens are held in a type that prints redacted, and every
-text the run writes (failure messages, reports, captured output) passes one redactor."""
+text written for a person (failure messages, reports, captured output, a command's own lines)
+passes one redactor."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+
+from mmconform._wire._words import CONFIG_MASK
 
 __all__ = ["Secret", "redact"]
 
@@ -22,8 +25,6 @@ _SECRET_ASSIGNMENT = re.compile(
     r"""(?i)(\b[A-Za-z0-9.]*(?:password|secret|salt|datasource|key|token)[A-Za-z0-9]*"""
     r"""\s*=\s*["'])([^"']+)(["'])"""
 )
-#: How servers mask a secret setting; shown as it is.
-_MASK = "*" * 32
 
 
 class Secret:
@@ -93,7 +94,7 @@ def redact(text: str, secrets: Mapping[str, Secret | str]) -> str:
 
     def setting(match: re.Match[str]) -> str:
         value = match.group(2)
-        if value == _MASK or value.startswith("<redacted"):
+        if value == CONFIG_MASK or value.startswith("<redacted"):
             return match.group(0)
         return f"{match.group(1)}<redacted>{match.group(3)}"
 

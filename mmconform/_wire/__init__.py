@@ -1,0 +1,71 @@
+"""The neutral floor: what every part of mmconform that meets a server shares.
+
+It holds the target file (one model, one strict reader, one writer), serving (an app in a
+thread, a server in a child process announced by its target file), the words on the wire
+(callers, the config mask, error ids, fault areas), the cell grammar, and credentials that
+print redacted. It imports nothing from mmconform but ``_version``; the stub, the fault proxy,
+the selftest, the contract and the harness stand on it (an import-linter contract keeps it so).
+"""
+
+from mmconform._wire._cells import CELL_KINDS, CellSpec, looks_like_cell
+from mmconform._wire._secrets import Secret, redact
+from mmconform._wire._serving import (
+    STARTUP_TIMEOUT,
+    ChildServerError,
+    ServerThread,
+    child_server,
+    fast_protocol,
+    listen_tcp,
+    nodelay,
+    stop_process,
+)
+from mmconform._wire._target_file import (
+    EDITIONS,
+    TargetFile,
+    TargetFileError,
+    normalise_url,
+    read_target_file,
+)
+from mmconform._wire._words import (
+    ANONYMOUS,
+    BENIGN,
+    CALLERS,
+    CONFIG_MASK,
+    FAULT_AREAS,
+    LOCAL,
+    MUTANT_AREAS,
+    PERMISSION_ERROR_ID,
+    ROLES,
+    SESSION_ERROR_ID,
+)
+
+__all__ = [
+    "ANONYMOUS",
+    "BENIGN",
+    "CALLERS",
+    "CELL_KINDS",
+    "CONFIG_MASK",
+    "EDITIONS",
+    "FAULT_AREAS",
+    "LOCAL",
+    "MUTANT_AREAS",
+    "PERMISSION_ERROR_ID",
+    "ROLES",
+    "SESSION_ERROR_ID",
+    "STARTUP_TIMEOUT",
+    "CellSpec",
+    "ChildServerError",
+    "Secret",
+    "ServerThread",
+    "TargetFile",
+    "TargetFileError",
+    "child_server",
+    "fast_protocol",
+    "listen_tcp",
+    "looks_like_cell",
+    "nodelay",
+    "normalise_url",
+    "read_target_file",
+    "redact",
+    "stop_process",
+]
