@@ -9,6 +9,7 @@ the selftest, the contract and the harness stand on it (an import-linter contrac
 
 from mmconform._wire._cells import CELL_KINDS, CellSpec, looks_like_cell
 from mmconform._wire._secrets import Secret, redact
+from mmconform._wire._settings import setting_value
 from mmconform._wire._serving import (
     STARTUP_TIMEOUT,
     ChildServerError,
@@ -67,5 +68,6 @@ __all__ = [
     "normalise_url",
     "read_target_file",
     "redact",
+    "setting_value",
     "stop_process",
 ]

@@ -83,6 +83,7 @@ from mmconform.contract._vocabulary import (
     PERMISSIONS,
     ROLES,
     ContractError,
+    setting_value,
 )
 
 __all__ = [
@@ -142,5 +143,6 @@ __all__ = [
     "load_contract",
     "permission_matrix",
     "render_requirements",
+    "setting_value",
     "reset_contract_cache",
 ]

@@ -10,7 +10,10 @@ from __future__ import annotations
 import copy
 from typing import Any, TypeVar, cast
 
-FAKE_SETTING = "*" * 32
+from mmconform._wire import CONFIG_MASK
+
+#: what the server shows in place of a secret (the name upstream gives it: model.FakeSetting)
+FAKE_SETTING = CONFIG_MASK
 
 _DEFAULTS: dict[str, dict[str, Any]] = {
     "ServiceSettings": {

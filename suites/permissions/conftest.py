@@ -10,7 +10,7 @@ refusals qualify).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -26,6 +26,7 @@ from mmconform.contract import (
     Contract,
     MatrixConditions,
     Version,
+    setting_value,
 )
 from mmconform.harness import (
     ConformanceSession,
@@ -44,15 +45,6 @@ RESTRICT_SETTING = "ExperimentalSettings.RestrictSystemAdmin"
 
 
 # --- the target's conditions --------------------------------------------------------------------
-
-
-def _dotted(document: Mapping[str, Any], path: str) -> Any:
-    node: Any = document
-    for part in path.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            return None
-        node = node[part]
-    return node
 
 
 def _read_config(target: Target, client_for: ClientFor) -> dict[str, Any] | None:
@@ -93,10 +85,10 @@ def matrix_conditions(
     restrict: bool | None = None
     if config is not None:
         for setting in gated_settings:
-            value = _dotted(config, setting)
+            value = setting_value(config, setting)
             if value is not None:
                 settings[setting] = value
-        restrict = bool(_dotted(config, RESTRICT_SETTING))
+        restrict = bool(setting_value(config, RESTRICT_SETTING))
     return MatrixConditions(
         version=server_version,
         edition=server_facts.edition,

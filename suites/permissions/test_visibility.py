@@ -22,6 +22,7 @@ from mmconform.contract import (
     MatrixConditions,
     expected_cell,
     load_contract,
+    setting_value,
 )
 from mmconform.harness import ConformanceSession, ServerState, active_session
 from suites.permissions._support import app_error_id, describe_answer
@@ -43,14 +44,6 @@ def _role_param(role: str, *marks: Any) -> Any:
 
 def _holders(permission: str) -> set[str]:
     return {role for role, perms in CONTRACT.roles.items() if permission in perms}
-
-
-def _dotted(document: Any, path: str) -> Any:
-    for part in path.split("."):
-        if not isinstance(document, dict):
-            return None
-        document = document.get(part)
-    return document
 
 
 # --- ping ---------------------------------------------------------------------------------------
@@ -134,7 +127,7 @@ def test_config_is_filtered_by_the_readers_permissions(role: str, client_for: Cl
         wrong[:10]
     )
     for setting, readers in VISIBILITY_PROBES.items():
-        value = _dotted(seen, setting)
+        value = setting_value(seen, setting)
         if role in readers:
             assert value is not None, (
                 f"GET /config as {role}: {setting} is hidden ({role} reads it)"
@@ -152,11 +145,11 @@ def test_config_secrets_are_masked(role: str, client_for: ClientFor) -> None:
     seen = client_for(role).get("/config").json()
     # The names of the leaked settings only: repeating a secret the server showed would put it
     # in every report of this run.
-    leaked = [path for path in SECRETS if _dotted(seen, path) not in (None, "", CONFIG_MASK)]
+    leaked = [path for path in SECRETS if setting_value(seen, path) not in (None, "", CONFIG_MASK)]
     leaked += [
         path
         for path in SECRET_LISTS
-        if (value := _dotted(seen, path)) and any(item != CONFIG_MASK for item in value)
+        if (value := setting_value(seen, path)) and any(item != CONFIG_MASK for item in value)
     ]
     assert not leaked, (
         f"GET /config as {role} shows these secrets unmasked (values not repeated here): "
@@ -294,8 +287,8 @@ def test_a_refused_config_write_does_not_land(
     expectation = expected_cell(contract, operation_id, role, matrix_conditions)
     response = _write(operation_id, role, config_guard, client_for)
     after = client_for("system_admin").get("/config").json()
-    assert _dotted(after, SITE_NAME) == _dotted(config_guard, SITE_NAME), (
-        f"{operation_id} as {role} changed {SITE_NAME} to {_dotted(after, SITE_NAME)!r}; "
+    assert setting_value(after, SITE_NAME) == setting_value(config_guard, SITE_NAME), (
+        f"{operation_id} as {role} changed {SITE_NAME} to {setting_value(after, SITE_NAME)!r}; "
         f"the answer was {describe_answer(response)}"
     )
     assert expectation.accepts(response.status_code, app_error_id(response)), (
@@ -316,7 +309,7 @@ def test_a_write_outside_the_roles_area_does_not_land(
     not among its write permissions): the patch is accepted and the name stays."""
     response = _write("PatchConfig", "system_user_manager", config_guard, client_for)
     after = client_for("system_admin").get("/config").json()
-    assert _dotted(after, SITE_NAME) == _dotted(config_guard, SITE_NAME), (
+    assert setting_value(after, SITE_NAME) == setting_value(config_guard, SITE_NAME), (
         f"PatchConfig as system_user_manager changed {SITE_NAME}: {describe_answer(response)}"
     )
     assert response.status_code == 200, describe_answer(response)

@@ -369,15 +369,6 @@ def poll(
 Path_ = tuple[str, ...]
 
 
-def get_path(document: Mapping[str, Any], path: Path_) -> Any:
-    node: Any = document
-    for key in path:
-        if not isinstance(node, Mapping) or key not in node:
-            return None
-        node = node[key]
-    return node
-
-
 def has_path(document: Mapping[str, Any], path: Path_) -> bool:
     node: Any = document
     for key in path:

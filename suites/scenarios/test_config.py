@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from mmconform.contract import ANONYMOUS, CONFIG_MASK, LOCAL, Contract, Version
+from mmconform.contract import ANONYMOUS, CONFIG_MASK, LOCAL, Contract, Version, setting_value
 from mmconform.harness import Target
 from suites.scenarios.support_test import (
     FORMAT_CASES,
@@ -27,7 +27,6 @@ from suites.scenarios.support_test import (
     compact,
     dotted,
     erratum_case,
-    get_path,
     has_path,
     leaves,
     nested,
@@ -96,7 +95,7 @@ def _patch(client: httpx.Client, verdict: Verdict, body: dict[str, Any]) -> http
 def _empty_secret(config: dict[str, Any]) -> Path_:
     """A secret the target stores empty (writing it can be undone), or skip."""
     for path in MASKED_WHEN_SET:
-        if get_path(config, path) == "":
+        if setting_value(config, path) == "":
             return path
     pytest.skip(
         "every secret setting of the target holds a value; a scenario that wrote one could "
@@ -107,7 +106,7 @@ def _empty_secret(config: dict[str, Any]) -> Path_:
 def _secret_paths(config: dict[str, Any]) -> list[Path_]:
     found = [p for p in (*ALWAYS_MASKED, *MASKED_WHEN_SET, *OTHER_SECRETS) if has_path(config, p)]
     replicas = ("SqlSettings", "DataSourceReplicas")
-    for index, _ in enumerate(get_path(config, replicas) or []):
+    for index, _ in enumerate(setting_value(config, replicas) or []):
         found.append((*replicas, str(index)))
     return found
 
@@ -133,7 +132,7 @@ def _value(config: dict[str, Any], path: Path_) -> Any:
 def test_secrets_come_back_masked(role: str, client_for: ClientFor, verdict: Verdict) -> None:
     config = _get(client_for(role), verdict)
     for path in ALWAYS_MASKED:
-        value = get_path(config, path)
+        value = setting_value(config, path)
         verdict.check(
             value in (CONFIG_MASK, None),
             f"{dotted(path)} masked as {CONFIG_MASK!r} (or null when {role} may not read it)",
@@ -158,7 +157,7 @@ def test_a_secret_written_is_read_back_masked(
 ) -> None:
     path = _empty_secret(admin_config)
     _patch(admin_client, verdict, nested(path, "mmconform-secret-value"))
-    value = get_path(_get(admin_client, verdict), path)
+    value = setting_value(_get(admin_client, verdict), path)
     verdict.check(
         value == CONFIG_MASK,
         f"{dotted(path)} masked as {CONFIG_MASK!r} once it holds a secret",
@@ -183,7 +182,7 @@ def test_a_masked_value_sent_back_keeps_the_stored_secret(
     shows secrets in clear, a secret set and then echoed back masked is also read back whole."""
     path = _empty_secret(admin_config)
     _patch(admin_client, verdict, nested(path, CONFIG_MASK))
-    value = get_path(_get(admin_client, verdict), path)
+    value = setting_value(_get(admin_client, verdict), path)
     verdict.check(
         value == "",
         f"{dotted(path)} still empty after PATCH sent the mask for it",
@@ -196,7 +195,7 @@ def test_a_masked_value_sent_back_keeps_the_stored_secret(
     full_path[path[-1]] = CONFIG_MASK
     put = verdict.record(admin_client.put(CONFIG, json=full))
     verdict.status(put, 200, what="PUT /config with the mask for an empty secret")
-    value = get_path(_get(admin_client, verdict), path)
+    value = setting_value(_get(admin_client, verdict), path)
     verdict.check(
         value == "",
         f"{dotted(path)} still empty after PUT sent the mask for it",
@@ -206,14 +205,14 @@ def test_a_masked_value_sent_back_keeps_the_stored_secret(
         return
     local = client_for(LOCAL)
     in_clear = local.get(CONFIG).json()
-    if get_path(in_clear, ALWAYS_MASKED[0]) == CONFIG_MASK:
+    if setting_value(in_clear, ALWAYS_MASKED[0]) == CONFIG_MASK:
         return  # this version masks secrets on the local socket too
     secret = "mmconform-kept-secret"
     _patch(admin_client, verdict, nested(path, secret))
     echoed = _get(admin_client, verdict)
     put = verdict.record(admin_client.put(CONFIG, json=echoed))
     verdict.status(put, 200, what="PUT /config echoing the masked config")
-    kept = get_path(local.get(CONFIG).json(), path)
+    kept = setting_value(local.get(CONFIG).json(), path)
     verdict.check(
         kept == secret,
         f"{dotted(path)} still {secret!r} (read over the local socket) after PUT echoed the "
@@ -249,9 +248,9 @@ def test_patch_changes_only_what_it_names(admin_client: httpx.Client, verdict: V
     _patch(admin_client, verdict, nested(named, "mmconform-relay-user"))
     after = _get(admin_client, verdict)
     verdict.check(
-        get_path(after, named) == "mmconform-relay-user",
+        setting_value(after, named) == "mmconform-relay-user",
         f"{dotted(named)} changed to 'mmconform-relay-user'",
-        received=shown(named, get_path(after, named)),
+        received=shown(named, setting_value(after, named)),
     )
     old = dict(leaves(before))
     changed = [
@@ -286,7 +285,7 @@ def test_put_resets_what_it_omits(admin_client: httpx.Client, verdict: Verdict) 
     del body[MAX_USERS[0]][MAX_USERS[1]]
     put = verdict.record(admin_client.put(CONFIG, json=body))
     verdict.status(put, 200, what=f"PUT /config without {dotted(MAX_USERS)}")
-    value = get_path(_get(admin_client, verdict), MAX_USERS)
+    value = setting_value(_get(admin_client, verdict), MAX_USERS)
     verdict.check(
         value == MAX_USERS_DEFAULT,
         f"{dotted(MAX_USERS)} back at its default {MAX_USERS_DEFAULT} (it was "
@@ -304,7 +303,7 @@ def test_plugin_uploads_cannot_be_switched_through_the_api(
     admin_client: httpx.Client, admin_config: dict[str, Any], verdict: Verdict
 ) -> None:
     requirement = "config.enable-uploads-locked"
-    current = get_path(admin_config, UPLOADS)
+    current = setting_value(admin_config, UPLOADS)
     if not isinstance(current, bool):
         pytest.skip(f"{dotted(UPLOADS)} is not readable as a boolean: {current!r}")
     refused = verdict.record(admin_client.put(PATCH, json=nested(UPLOADS, not current)))
@@ -318,7 +317,7 @@ def test_plugin_uploads_cannot_be_switched_through_the_api(
     body[UPLOADS[0]][UPLOADS[1]] = not current
     put = verdict.record(admin_client.put(CONFIG, json=body))
     verdict.status(put, 200, requirement=requirement, what="PUT /config flipping EnableUploads")
-    value = get_path(_get(admin_client, verdict), UPLOADS)
+    value = setting_value(_get(admin_client, verdict), UPLOADS)
     verdict.check(
         value is current,
         f"{dotted(UPLOADS)} still {current} after PATCH and PUT asked for {not current}",
@@ -341,9 +340,9 @@ def test_remove_masked_leaves_out_masked_values(
     filtered = _get(admin_client, verdict, remove_masked="true")
     masked = [dotted(p) for p, v in leaves(filtered) if v == CONFIG_MASK]
     verdict.check(not masked, "no masked value left", received=f"masked values at {masked}")
-    gone = [dotted(p) for p, v in leaves(plain) if v == CONFIG_MASK and get_path(filtered, p)]
+    gone = [dotted(p) for p, v in leaves(plain) if v == CONFIG_MASK and setting_value(filtered, p)]
     verdict.check(not gone, "the masked settings left out", received=f"still there: {gone}")
-    kept = [dotted(p) for p, v in leaves(filtered) if get_path(plain, p) != v]
+    kept = [dotted(p) for p, v in leaves(filtered) if setting_value(plain, p) != v]
     verdict.check(not kept, "every other setting as GET /config shows it", received=f"{kept[:8]}")
 
 
@@ -356,7 +355,7 @@ def test_remove_defaults_keeps_only_settings_away_from_their_defaults(
 ) -> None:
     plain = _get(admin_client, verdict)
     filtered = _get(admin_client, verdict, remove_defaults="true")
-    differing = [dotted(p) for p, v in leaves(filtered) if get_path(plain, p) != v]
+    differing = [dotted(p) for p, v in leaves(filtered) if setting_value(plain, p) != v]
     verdict.check(
         not differing,
         "only settings with the values GET /config shows",
@@ -479,7 +478,7 @@ def test_a_setting_the_api_changed_is_not_named_by_the_environment(
     a setting a patch did change is not one of them."""
     changed = MAX_USERS_CHANGED + 1
     _patch(admin_client, verdict, nested(MAX_USERS, changed))
-    if get_path(_get(admin_client, verdict), MAX_USERS) != changed:
+    if setting_value(_get(admin_client, verdict), MAX_USERS) != changed:
         pytest.skip(f"{dotted(MAX_USERS)} did not take the patched value on this target")
     response = verdict.record(admin_client.get("/config/environment"))
     verdict.status(response, 200)
@@ -535,7 +534,7 @@ def test_reload_keeps_what_was_saved(admin_client: httpx.Client, verdict: Verdic
     verdict.check(
         verdict.json_object(reload).get("status") == "OK", '{"status": "OK"}', response=reload
     )
-    value = get_path(_get(admin_client, verdict), MAX_USERS)
+    value = setting_value(_get(admin_client, verdict), MAX_USERS)
     verdict.check(
         value == MAX_USERS_CHANGED,
         f"{dotted(MAX_USERS)} still {MAX_USERS_CHANGED} after the reload",

@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from mmconform.contract import ANONYMOUS
-from suites.scenarios.support_test import Verdict, get_path
+from mmconform.contract import ANONYMOUS, setting_value
+from suites.scenarios.support_test import Verdict
 
 ClientFor = Callable[..., httpx.Client]
 TEAM_ID = "mmconformteam000000000000a"
@@ -125,7 +125,7 @@ def test_errors_are_app_errors_that_agree_with_their_answer(
 def test_detailed_error_is_empty_outside_developer_mode(
     case: Provoked, client_for: ClientFor, admin_config: dict[str, Any], verdict: Verdict
 ) -> None:
-    if get_path(admin_config, ("ServiceSettings", "EnableDeveloper")) is True:
+    if setting_value(admin_config, ("ServiceSettings", "EnableDeveloper")) is True:
         pytest.skip("developer mode is on (ServiceSettings.EnableDeveloper): errors say more")
     response = verdict.record(
         client_for(case.role).request(case.method, case.path, params=case.params)

@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
-from mmconform.contract import ANONYMOUS
-from suites.scenarios.support_test import Verdict, get_path, poll
+from mmconform.contract import ANONYMOUS, setting_value
+from suites.scenarios.support_test import Verdict, poll
 
 ClientFor = Callable[..., httpx.Client]
 LOGS = "/logs"
@@ -113,8 +113,8 @@ def test_posted_line_appears_where_its_level_says(
     DEBUG keeps out."""
     admin = client_for("system_admin")
     _require_file_logging(_log_lines(admin, verdict, logs_per_page=1))
-    developer = get_path(admin_config, ("ServiceSettings", "EnableDeveloper")) is True
-    debug_kept = str(get_path(admin_config, ("LogSettings", "FileLevel"))).upper() == "DEBUG"
+    developer = setting_value(admin_config, ("ServiceSettings", "EnableDeveloper")) is True
+    debug_kept = str(setting_value(admin_config, ("LogSettings", "FileLevel"))).upper() == "DEBUG"
     user_error, admin_debug, admin_error = _marker("user-error"), _marker("debug"), _marker("error")
     verdict.status(_post(client_for("system_user"), verdict, "ERROR", user_error), 200)
     verdict.status(_post(admin, verdict, "DEBUG", admin_debug), 200)
@@ -142,7 +142,7 @@ def test_posted_line_appears_where_its_level_says(
         verdict.check(
             (marker in last.text) == kept,
             f"{what} {'in' if kept else 'not in'} GET /logs at file level "
-            f"{get_path(admin_config, ('LogSettings', 'FileLevel'))}",
+            f"{setting_value(admin_config, ('LogSettings', 'FileLevel'))}",
             received=f"{marker!r} {'found' if marker in last.text else 'absent'}",
             response=last,
         )
@@ -160,7 +160,7 @@ def test_post_log_by_role_and_developer_mode(
     """Without developer mode a caller without a session is refused and users are heard; the
     posted map comes back with the message prefixed."""
     requirement = "logs.post-gate"
-    developer = get_path(admin_config, ("ServiceSettings", "EnableDeveloper")) is True
+    developer = setting_value(admin_config, ("ServiceSettings", "EnableDeveloper")) is True
     anonymous = _post(client_for(ANONYMOUS), verdict, "INFO", _marker("anonymous"))
     if developer:
         verdict.status(anonymous, 200, requirement=requirement, what="anonymous, developer mode")

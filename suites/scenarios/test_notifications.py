@@ -8,10 +8,10 @@ from typing import Any
 import httpx
 import pytest
 
+from mmconform.contract import setting_value
 from suites.scenarios.support_test import (
     Verdict,
     error_id_of,
-    get_path,
 )
 
 ClientFor = Callable[..., httpx.Client]
@@ -58,7 +58,7 @@ def test_push_acknowledgement_needs_an_ack_and_push_notifications(
     )
     ack = {"id": "mmconform-ack", "platform": "android", "type": "clear", "received_at": 1}
     response = verdict.record(user.post("/notifications/ack", json=ack))
-    if get_path(admin_config, ("EmailSettings", "SendPushNotifications")) is not True:
+    if setting_value(admin_config, ("EmailSettings", "SendPushNotifications")) is not True:
         verdict.app_error(
             response,
             status=501,

@@ -8,12 +8,11 @@ from typing import Any
 import httpx
 import pytest
 
-from mmconform.contract import Contract, Version
+from mmconform.contract import Contract, Version, setting_value
 from mmconform.harness import Target
 from suites.scenarios.support_test import (
     Verdict,
     erratum_case,
-    get_path,
 )
 
 ClientFor = Callable[..., httpx.Client]
@@ -27,7 +26,7 @@ def test_redirect_location_needs_a_url_while_link_previews_are_on(
 ) -> None:
     requirement = "redirect.url-checked"
     user = client_for("system_user")
-    previews = get_path(admin_config, ("ServiceSettings", "EnableLinkPreviews")) is True
+    previews = setting_value(admin_config, ("ServiceSettings", "EnableLinkPreviews")) is True
     missing = verdict.record(user.get("/redirect_location"))
     if previews:
         verdict.app_error(
@@ -72,7 +71,7 @@ def test_image_refuses_what_it_cannot_fetch(
     verdict.app_error(
         opaque, status=400, error_id="api.image.get.app_error", requirement=requirement
     )
-    if get_path(admin_config, ("ImageProxySettings", "Enable")) is not False:
+    if setting_value(admin_config, ("ImageProxySettings", "Enable")) is not False:
         return
     url = "https://images.mmconform.invalid/picture.png"
     response = verdict.record(user.get("/image", params={"url": url}))

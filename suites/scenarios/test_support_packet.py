@@ -9,11 +9,10 @@ import zipfile
 import httpx
 import pytest
 
-from mmconform.contract import CONFIG_MASK, Contract, Version
+from mmconform.contract import CONFIG_MASK, Contract, Version, setting_value
 from mmconform.harness import ServerState
 from suites.scenarios.support_test import (
     Verdict,
-    get_path,
     shown,
 )
 
@@ -72,7 +71,7 @@ def test_support_packet_is_a_zip_with_the_sanitized_config(
             response=response,
         )
         assert config is not None
-        data_source = get_path(json.loads(config), ("SqlSettings", "DataSource"))
+        data_source = setting_value(json.loads(config), ("SqlSettings", "DataSource"))
         verdict.check(
             data_source == CONFIG_MASK,
             f"SqlSettings.DataSource masked as {CONFIG_MASK!r} in the packet's config",
