@@ -15,6 +15,7 @@ _FIXTURES = [
     "fixtures.clients",
     "fixtures.state",
     "fixtures.data",
+    "fixtures.conditions",
 ]
 
 # pytest imports entry-point plugins before any conftest, so the module being imported already

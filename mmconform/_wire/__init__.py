@@ -9,7 +9,6 @@ the selftest, the contract and the harness stand on it (an import-linter contrac
 
 from mmconform._wire._cells import CELL_KINDS, CellSpec, looks_like_cell
 from mmconform._wire._secrets import Secret, redact
-from mmconform._wire._settings import setting_value
 from mmconform._wire._serving import (
     STARTUP_TIMEOUT,
     ChildServerError,
@@ -20,6 +19,7 @@ from mmconform._wire._serving import (
     nodelay,
     stop_process,
 )
+from mmconform._wire._settings import setting_value
 from mmconform._wire._target_file import (
     EDITIONS,
     TargetFile,

@@ -22,6 +22,7 @@ version and status-key parsing), ``_load`` (reading and checking the operations)
 """
 
 from mmconform._version import Version
+from mmconform.contract._claims import SUPPORTED_VERSIONS
 from mmconform.contract._contract import Contract, load_contract, reset_contract_cache
 from mmconform.contract._load import default_spec_dir
 from mmconform.contract._matrix import (
@@ -123,6 +124,7 @@ __all__ = [
     "REFUSED",
     "ROLES",
     "SESSION_ERROR_ID",
+    "SUPPORTED_VERSIONS",
     "UNAUTHENTICATED",
     "CellExpectation",
     "ConfigGate",
@@ -143,6 +145,6 @@ __all__ = [
     "load_contract",
     "permission_matrix",
     "render_requirements",
-    "setting_value",
     "reset_contract_cache",
+    "setting_value",
 ]

@@ -9,16 +9,16 @@ TypeScript client (one per xdist worker), one Python driver per role.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
-from mmconform.contract import ANONYMOUS, Contract
+from mmconform.contract import ANONYMOUS
 from mmconform.harness import Target, Transport, missing_role_reason
-from suites.clients._node import ClientUnavailable, NodeDriver, find_node, install_client
+from suites.clients.node_test import ClientUnavailable, NodeDriver, find_node, install_client
 
 CLIENTS_MARK = "clients"
 
@@ -33,29 +33,6 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_itemcollected(item: pytest.Item) -> None:
     item.add_marker(getattr(pytest.mark, CLIENTS_MARK))
-
-
-@pytest.fixture(scope="session")
-def gate_settings(
-    contract: Contract, target: Target, client_for: Callable[..., httpx.Client]
-) -> Mapping[str, Any]:
-    """The target's values of the settings behind the contract's config gates (read as
-    system_admin; empty without that role, and the defaults apply)."""
-    paths = {gate.setting for op in contract.operations for gate in op.config_gates}
-    if "system_admin" not in target.tokens or not paths:
-        return {}
-    response = client_for("system_admin", check=False).get("/config")
-    if response.status_code != 200:
-        return {}
-    config = response.json()
-    settings: dict[str, Any] = {}
-    for path in paths:
-        node: Any = config
-        for part in path.split("."):
-            node = node.get(part) if isinstance(node, dict) else None
-        if node is not None:
-            settings[path] = node
-    return settings
 
 
 def _node_environment(transport: Transport) -> dict[str, str]:

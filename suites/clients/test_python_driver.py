@@ -20,17 +20,19 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 
-from mmconform.contract import LOCAL, Contract, Version
+from mmconform.contract import LOCAL, Contract, MatrixConditions, Version
 from mmconform.harness import ConformanceSession, ResponseChecker, ServerFacts, Target, redact
-from suites.clients._cases import (
+from suites.clients.cases_test import (
     CLIENT_VERSION,
+    NO_CONFIG_REFUSED,
+    STORED_SETTINGS,
     TEAM_ID,
     CallContext,
     Case,
@@ -38,14 +40,10 @@ from suites.clients._cases import (
     failure,
     guarded,
     parametrize,
+    upgrade,
+    upgrade_allowed,
 )
-from suites.clients._expect import Answer, Granted, granted_from_erratum
-from suites.clients.test_typescript_client import (
-    NO_CONFIG_REFUSED,
-    STORED_SETTINGS,
-    _upgrade,
-    _upgrade_allowed,
-)
+from suites.clients.expect_test import ErrorAnswer, Granted, granted_from_erratum
 
 REQUIREMENT = "clients.python-driver"
 
@@ -55,8 +53,12 @@ def _trial(ctx: CallContext) -> Granted:
     return Granted(
         value=False,
         answers=(
-            Answer(400, "api.license.request-trial.bad-request.terms-not-accepted", "no terms"),
-            Answer(400, "api.license.request-trial.can-start-trial.not-allowed", "no trial left"),
+            ErrorAnswer(
+                400, "api.license.request-trial.bad-request.terms-not-accepted", "no terms"
+            ),
+            ErrorAnswer(
+                400, "api.license.request-trial.can-start-trial.not-allowed", "no trial left"
+            ),
         ),
     )
 
@@ -98,7 +100,9 @@ CASES = [
         "test_site_url",
         "TestSiteURL",
         granted=lambda ctx: Granted(
-            answers=(Answer(400, "app.admin.test_site_url.failure", "it cannot reach its URL"),)
+            answers=(
+                ErrorAnswer(400, "app.admin.test_site_url.failure", "it cannot reach its URL"),
+            )
         ),
         call=lambda d, ctx: d.system.test_site_url(ctx.target.url),
     ),
@@ -207,7 +211,7 @@ CASES = [
         # The driver sends no body: the ack cannot be parsed.
         granted=lambda ctx: Granted(
             value=False,
-            answers=(Answer(400, "api.push_notifications_ack.message.parse.app_error"),),
+            answers=(ErrorAnswer(400, "api.push_notifications_ack.message.parse.app_error"),),
         ),
         call=lambda d, ctx: d.root.acknowledge_notification(),
     ),
@@ -227,7 +231,7 @@ CASES = [
     Case(
         "upgrade_to_enterprise",
         "UpgradeToEnterprise",
-        granted=_upgrade,
+        granted=upgrade,
         call=lambda d, ctx: d.system.upgrade_to_enterprise(),
     ),
     Case(
@@ -238,7 +242,7 @@ CASES = [
     Case(
         "is_allowed_to_upgrade_to_enterprise",
         "IsAllowedToUpgradeToEnterprise",
-        granted=_upgrade_allowed,
+        granted=upgrade_allowed,
         call=lambda d, ctx: d.system.is_allowed_to_upgrade_to_enterprise(),
     ),
     Case("restart_server", "RestartServer", call=lambda d, ctx: d.system.restart_server()),
@@ -345,15 +349,16 @@ def test_driver_method_answers_as_the_contract_predicts(
     contract: Contract,
     server_version: Version | None,
     server_facts: ServerFacts,
-    gate_settings: Mapping[str, Any],
+    conditions_for: Callable[[str], MatrixConditions],
     response_checker: ResponseChecker,
     request: pytest.FixtureRequest,
     mm_session: ConformanceSession,
 ) -> None:
     """The method returns the documented value, or raises the predicted MattermostError."""
     driver = python_driver_for(role)
-    ctx = CallContext(request, target, contract, server_version, server_facts, role, False)
-    expected = expectation(ctx, case, gate_settings)
+    conditions = conditions_for(case.operation)
+    ctx = CallContext(request, target, contract, server_version, server_facts, conditions, role)
+    expected = expectation(ctx, case)
     ctx.granted = expected.passes
     what = f"{case.method} of mattermostautodriver as {role}"
     mm_session.health.before(what, float(driver.options["timeout"]))

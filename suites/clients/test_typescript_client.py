@@ -16,16 +16,18 @@ are not tested through it.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
 
-from mmconform.contract import Contract, Version
+from mmconform.contract import Contract, MatrixConditions, Version
 from mmconform.harness import ConformanceSession, ServerFacts, Target, redact
-from suites.clients import _shapes as shapes
-from suites.clients._cases import (
+from suites.clients import shapes_test as shapes
+from suites.clients.cases_test import (
     CLIENT_VERSION,
+    NO_CONFIG_REFUSED,
+    STORED_SETTINGS,
     TEAM_ID,
     CallContext,
     Case,
@@ -33,9 +35,11 @@ from suites.clients._cases import (
     failure,
     guarded,
     parametrize,
+    upgrade,
+    upgrade_allowed,
 )
-from suites.clients._expect import Answer, Granted
-from suites.clients._node import NodeAnswer, NodeDriver, file_arg
+from suites.clients.expect_test import ErrorAnswer, Granted
+from suites.clients.node_test import NodeAnswer, NodeDriver, file_arg
 
 REQUIREMENT = "clients.typescript-client"
 TRIAL_REQUIREMENT = "clients.trial-request-extended"
@@ -52,50 +56,20 @@ TRIAL_REQUEST = {
     "company_country": "US",
 }
 
-#: The stored settings a connection test uses decide its answer.
-STORED_SETTINGS = (
-    Answer(400, None, "the stored settings are incomplete"),
-    Answer(500, None, "the stored settings do not connect"),
-)
-#: a stricter server's answer to a connection test whose body is no configuration: it may
-#: refuse it before the permission check (erratum lenient-body-parsing, the tolerance policy)
-NO_CONFIG_REFUSED = (
-    Answer(400, None, "a stricter server refuses a body that is no configuration"),
-)
-
-
-def _upgrade(ctx: CallContext) -> Granted:
-    if ctx.facts.edition == "enterprise":
-        return Granted(
-            value=False,
-            answers=(Answer(429, "api.upgrade_to_enterprise.already-enterprise.app_error"),),
-        )
-    return Granted(
-        answers=(
-            Answer(429, "api.upgrade_to_enterprise.app_error", "an upgrade is under way"),
-            Answer(403, "api.upgrade_to_enterprise.system_not_supported.app_error"),
-        )
-    )
-
-
-def _upgrade_allowed(ctx: CallContext) -> Granted:
-    # An Enterprise build answers with the upgrader's own error text as the id.
-    if ctx.facts.edition == "enterprise":
-        return Granted(value=False, answers=(Answer(403, None, "already Enterprise Edition"),))
-    return Granted(
-        answers=(Answer(403, "api.upgrade_to_enterprise.system_not_supported.app_error"),)
-    )
-
 
 def _trial(ctx: CallContext) -> Granted:
     # Never 400 api.license.request-trial.bad-request: the body is a valid extended request.
     return Granted(
         answers=(
-            Answer(400, "api.license.request-trial.can-start-trial.not-allowed", "no trial left"),
-            Answer(400, "api.license.add_license.unique_users.app_error", "more users"),
-            Answer(400, "api.license.request-trial.bad-request.business-email", "email refused"),
-            Answer(451, None, "not available in this region"),
-            Answer(500, None, "the licensing service failed"),
+            ErrorAnswer(
+                400, "api.license.request-trial.can-start-trial.not-allowed", "no trial left"
+            ),
+            ErrorAnswer(400, "api.license.add_license.unique_users.app_error", "more users"),
+            ErrorAnswer(
+                400, "api.license.request-trial.bad-request.business-email", "email refused"
+            ),
+            ErrorAnswer(451, None, "not available in this region"),
+            ErrorAnswer(500, None, "the licensing service failed"),
         )
     )
 
@@ -145,16 +119,18 @@ CASES = [
         "TestSiteURL",
         lambda ctx: [ctx.target.url],
         granted=lambda ctx: Granted(
-            answers=(Answer(400, "app.admin.test_site_url.failure", "it cannot reach its URL"),)
+            answers=(
+                ErrorAnswer(400, "app.admin.test_site_url.failure", "it cannot reach its URL"),
+            )
         ),
     ),
     Case("invalidateCaches", "InvalidateCaches"),
     Case("recycleDatabase", "DatabaseRecycle"),
     Case("restartServer", "RestartServer"),
-    Case("upgradeToEnterprise", "UpgradeToEnterprise", granted=_upgrade),
+    Case("upgradeToEnterprise", "UpgradeToEnterprise", granted=upgrade),
     Case("upgradeToEnterpriseStatus", "UpgradeToEnterpriseStatus"),
     Case(
-        "isAllowedToUpgradeToEnterprise", "IsAllowedToUpgradeToEnterprise", granted=_upgrade_allowed
+        "isAllowedToUpgradeToEnterprise", "IsAllowedToUpgradeToEnterprise", granted=upgrade_allowed
     ),
     Case("uploadLicense", "UploadLicenseFile", _upload_args, guard="license"),
     Case("removeLicense", "RemoveLicenseFile", guard="license"),
@@ -226,13 +202,14 @@ def test_client4_method_answers_as_the_contract_predicts(
     contract: Contract,
     server_version: Version | None,
     server_facts: ServerFacts,
-    gate_settings: Mapping[str, Any],
+    conditions_for: Callable[[str], MatrixConditions],
     request: pytest.FixtureRequest,
     mm_session: ConformanceSession,
 ) -> None:
     """The method resolves to its declared shape, or rejects with the predicted ClientError."""
-    ctx = CallContext(request, target, contract, server_version, server_facts, role, False)
-    expected = expectation(ctx, case, gate_settings)
+    conditions = conditions_for(case.operation)
+    ctx = CallContext(request, target, contract, server_version, server_facts, conditions, role)
+    expected = expectation(ctx, case)
     ctx.granted = expected.passes
     what = f"{case.method} of @mattermost/client as {role}"
     mm_session.health.before(what, typescript_client.timeout)

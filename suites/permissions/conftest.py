@@ -1,5 +1,6 @@
-"""Shared pieces of the permission suite: the target's conditions as the matrix needs them, and
-the request of each operation (``x-mm-request``).
+"""Shared pieces of the permission suite: the request of each operation (``x-mm-request``) sent
+as any caller. (The target's conditions as the matrix needs them are shared fixtures:
+``fixtures/conditions.py``.)
 
 Refusals that still run. The plugin deselects every test of a destructive operation unless
 ``--allow-destructive`` is on, except tests marked ``mm_refusal_only``: they send only requests
@@ -17,20 +18,15 @@ import httpx
 import pytest
 
 from mmconform.contract import (
-    ANONYMOUS,
     BODY_CURRENT,
     BODY_JSON,
     BODY_MULTIPART,
     BODY_TEXT,
     LOCAL,
     Contract,
-    MatrixConditions,
-    Version,
-    setting_value,
 )
 from mmconform.harness import (
     ConformanceSession,
-    ServerFacts,
     ServerState,
     Target,
     curl_command,
@@ -39,64 +35,6 @@ from mmconform.harness import (
 
 ClientFor = Callable[..., httpx.Client]
 SendExample = Callable[..., httpx.Response]
-
-#: settings read at the start of the run that decide who passes (besides the config gates)
-RESTRICT_SETTING = "ExperimentalSettings.RestrictSystemAdmin"
-
-
-# --- the target's conditions --------------------------------------------------------------------
-
-
-def _read_config(target: Target, client_for: ClientFor) -> dict[str, Any] | None:
-    """The config as a caller that reads everything sees it: system_admin, else the socket."""
-    readers = [
-        role
-        for role in ("system_admin", LOCAL)
-        if role in target.tokens or (role == LOCAL and target.local_socket is not None)
-    ]
-    for reader in readers:
-        response = client_for(reader, check=False).get("/config")
-        if response.status_code == 200 and isinstance(response.json(), dict):
-            config: dict[str, Any] = response.json()
-            return config
-    return None
-
-
-@pytest.fixture(scope="session")
-def gated_settings(contract: Contract) -> tuple[str, ...]:
-    """The settings config gates read (dotted paths)."""
-    return tuple(sorted({gate.setting for op in contract.operations for gate in op.config_gates}))
-
-
-@pytest.fixture(scope="session")
-def matrix_conditions(
-    contract: Contract,
-    target: Target,
-    server_version: Version | None,
-    server_facts: ServerFacts,
-    client_for: ClientFor,
-    gated_settings: tuple[str, ...],
-) -> MatrixConditions:
-    """What the matrix needs to know of the target, read once at the start: version, edition,
-    license, RestrictSystemAdmin and the settings config gates read (from the config as
-    system_admin or the socket reads it; unknown when neither is given)."""
-    config = _read_config(target, client_for)
-    settings: dict[str, Any] = {}
-    restrict: bool | None = None
-    if config is not None:
-        for setting in gated_settings:
-            value = setting_value(config, setting)
-            if value is not None:
-                settings[setting] = value
-        restrict = bool(setting_value(config, RESTRICT_SETTING))
-    return MatrixConditions(
-        version=server_version,
-        edition=server_facts.edition,
-        licensed=server_facts.licensed,
-        restrict_system_admin=restrict,
-        settings=settings,
-    )
-
 
 # --- requests -----------------------------------------------------------------------------------
 
@@ -162,41 +100,6 @@ def send_example(
         return client.request(op.method, op.client_path(**example.path_params), **kwargs)
 
     return send
-
-
-@pytest.fixture(scope="session")
-def license_state(client_for: ClientFor, server_facts: ServerFacts) -> Callable[[], bool | None]:
-    """Whether the server holds a license now (the client license says so to anyone; the
-    preflight's word when it will not answer)."""
-
-    def licensed() -> bool | None:
-        response = client_for(ANONYMOUS, check=False).get(
-            "/license/client", params={"format": "old"}
-        )
-        body = response.json() if response.status_code == 200 else None
-        if isinstance(body, dict) and "IsLicensed" in body:
-            return str(body["IsLicensed"]).lower() == "true"
-        return server_facts.licensed
-
-    return licensed
-
-
-@pytest.fixture(scope="session")
-def conditions_for(
-    contract: Contract,
-    matrix_conditions: MatrixConditions,
-    license_state: Callable[[], bool | None],
-) -> Callable[[str], MatrixConditions]:
-    """``conditions_for(operation_id)``: the target's conditions for that operation's cells,
-    with the license state read now where a license decides (other tests may have installed or
-    removed one since the run began)."""
-
-    def conditions(operation_id: str) -> MatrixConditions:
-        if contract.operation(operation_id).license == "required":
-            return matrix_conditions.replace(licensed=license_state())
-        return matrix_conditions
-
-    return conditions
 
 
 @pytest.fixture

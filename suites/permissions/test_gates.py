@@ -26,7 +26,7 @@ from mmconform.contract import (
     load_contract,
 )
 from mmconform.harness import active_session
-from suites.permissions._support import (
+from suites.permissions.support_test import (
     RESTRICTION_ERRATUM,
     app_error_id,
     dependent_states,

@@ -37,7 +37,7 @@ from mmconform.harness import (
     active_session,
     record_cell,
 )
-from suites.permissions._support import (
+from suites.permissions.support_test import (
     app_error_id,
     cell_requirement,
     dependent_states,

@@ -25,7 +25,7 @@ from mmconform.contract import (
     setting_value,
 )
 from mmconform.harness import ConformanceSession, ServerState, active_session
-from suites.permissions._support import app_error_id, describe_answer
+from suites.permissions.support_test import app_error_id, describe_answer
 
 CONTRACT = load_contract()
 SESSION = active_session()

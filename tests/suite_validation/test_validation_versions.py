@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from mmconform._version import Version
-from mmconform.contract import Contract, load_contract
+from mmconform.contract import SUPPORTED_VERSIONS, Contract, load_contract
 from mmconform.stub import DEFAULT_SERVER_VERSION, StubOptions, start_stub
 from tests._pytest_run import run_pytest
 
@@ -31,9 +31,7 @@ CONTRACT = "suites/contract/test_contract.py"
 FULL = os.environ.get("MMCONFORM_FULL_VERSION_MATRIX") == "1"
 
 NEWEST = DEFAULT_SERVER_VERSION
-# The versions the suite claims to support, oldest first. 11.10 is the last release whose
-# behaviour changes the stub knows about (client license format, license upload errors).
-VERSIONS = ("7.0.0", "8.1.0", "9.5.0", "10.3.0", "10.11.0", "11.0.0", NEWEST, "11.10.0")
+VERSIONS = SUPPORTED_VERSIONS
 EDITIONS = ("team", "enterprise")
 DEFAULT_CASES = {(NEWEST, "enterprise"), ("8.1.0", "team")}
 

@@ -1,6 +1,9 @@
 """What the client tests share: the context a call is built from, the parametrisation (one
-item per client method and role, with the marks the plugin selects on), the state guards and
-the failure text."""
+item per client method and role, with the marks the plugin selects on), the answers both
+clients' calls share, the state guards and the failure text.
+
+(Named ``*_test.py`` like every helper module of the suites: pytest collects only ``test_*.py``,
+and Hypothesis mines no constants from such modules for the contract suite's generated data.)"""
 
 from __future__ import annotations
 
@@ -12,9 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
-from mmconform.contract import ANONYMOUS, ROLES, Contract, Version
+from mmconform.contract import ANONYMOUS, ROLES, Contract, MatrixConditions, Version
 from mmconform.harness import ServerFacts, ServerState, Target
-from suites.clients._expect import Expected, Granted, expected_answer
+from suites.clients.expect_test import ErrorAnswer, Expected, Granted, expected_answer
 
 #: every role the suite calls as: the built-in ones and no credentials
 CALLERS: tuple[str, ...] = (*ROLES, ANONYMOUS)
@@ -36,8 +39,10 @@ class CallContext:
     contract: Contract
     version: Version | None
     facts: ServerFacts
+    #: the target's conditions for the call's operation (the permission ladder's input)
+    conditions: MatrixConditions
     role: str
-    granted: bool
+    granted: bool = False
 
     def config(self) -> dict[str, Any]:
         """The config as system_admin reads it now (the config guard's snapshot)."""
@@ -88,15 +93,53 @@ def parametrize(cases: Sequence[Case], requirement: str) -> pytest.MarkDecorator
     return pytest.mark.parametrize(("case", "role"), params)
 
 
-def expectation(ctx: CallContext, case: Case, settings: Any) -> Expected:
+def expectation(ctx: CallContext, case: Case) -> Expected:
     """The contract's verdict for this case and role on this target."""
     return expected_answer(
         ctx.contract,
         case.operation,
         ctx.role,
-        facts=ctx.facts,
-        settings=settings,
+        conditions=ctx.conditions,
         granted=case.granted(ctx),
+    )
+
+
+# --- answers the state of the target decides, shared by both clients' cases -----------------
+
+#: The stored settings a connection test uses decide its answer.
+STORED_SETTINGS = (
+    ErrorAnswer(400, None, "the stored settings are incomplete"),
+    ErrorAnswer(500, None, "the stored settings do not connect"),
+)
+#: a stricter server's answer to a connection test whose body is no configuration: it may
+#: refuse it before the permission check (erratum lenient-body-parsing, the tolerance policy)
+NO_CONFIG_REFUSED = (
+    ErrorAnswer(400, None, "a stricter server refuses a body that is no configuration"),
+)
+
+
+def upgrade(ctx: CallContext) -> Granted:
+    """The upgrade to Enterprise: an Enterprise build is already there."""
+    if ctx.facts.edition == "enterprise":
+        return Granted(
+            value=False,
+            answers=(ErrorAnswer(429, "api.upgrade_to_enterprise.already-enterprise.app_error"),),
+        )
+    return Granted(
+        answers=(
+            ErrorAnswer(429, "api.upgrade_to_enterprise.app_error", "an upgrade is under way"),
+            ErrorAnswer(403, "api.upgrade_to_enterprise.system_not_supported.app_error"),
+        )
+    )
+
+
+def upgrade_allowed(ctx: CallContext) -> Granted:
+    """Whether the upgrade is possible: an Enterprise build answers with the upgrader's own
+    error text as the id."""
+    if ctx.facts.edition == "enterprise":
+        return Granted(value=False, answers=(ErrorAnswer(403, None, "already Enterprise Edition"),))
+    return Granted(
+        answers=(ErrorAnswer(403, "api.upgrade_to_enterprise.system_not_supported.app_error"),)
     )
 
 
