@@ -13,9 +13,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
-import uvicorn
-from uvicorn.protocols.http.h11_impl import H11Protocol
-
 from mmconform._wire._target_file import TargetFile, TargetFileError, read_target_file
 
 __all__ = [
@@ -54,10 +51,13 @@ def nodelay(protocol: type[Any]) -> type[Any]:
 
 
 def fast_protocol() -> type[Any]:
-    """httptools when installed (much faster than h11), else h11."""
+    """httptools when installed (much faster than h11), else h11. (uvicorn is imported only
+    where something is served: the contract and the harness stand on this floor too.)"""
     try:
         from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
     except ImportError:  # pragma: no cover - depends on the environment
+        from uvicorn.protocols.http.h11_impl import H11Protocol
+
         return H11Protocol
     return HttpToolsProtocol
 
@@ -100,6 +100,8 @@ class ServerThread:
             "timeout_keep_alive": 30,
             **config,
         }
+        import uvicorn
+
         self.name = name
         self.server = uvicorn.Server(
             uvicorn.Config(app, http=http or nodelay(fast_protocol()), **settings)

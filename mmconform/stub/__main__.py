@@ -15,7 +15,7 @@ from mmconform._wire import CellSpec
 from mmconform.stub._options import DEFAULT_SERVER_VERSION, StubOptions
 from mmconform.stub._server import start_stub
 from mmconform.stub.cell_faults import CELL_CALLERS, parse_cell_fault
-from mmconform.stub.faults import Fault
+from mmconform.stub.faults import Fault, fault_table
 from mmconform.stub.variants import Variant
 
 _LOG_LEVELS = ("debug", "info", "warn", "error", "none")
@@ -144,6 +144,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--license-file", metavar="PATH", type=Path, help="install this license file at start"
     )
     parser.add_argument(
+        "--fault-table",
+        action="store_true",
+        help="print the fault catalogue as the Markdown table of the stub's README, and exit",
+    )
+    parser.add_argument(
         "--log-level",
         choices=_LOG_LEVELS,
         default="none",
@@ -155,6 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.fault_table:
+        print(fault_table())
+        return 0
     if args.license_file is not None and not args.license_file.is_file():
         parser.error(f"--license-file: no such file: {args.license_file}")
     options = StubOptions(

@@ -46,7 +46,7 @@ from mmconform.harness import Transport
 from mmconform.harness._exitcodes import TargetProblem
 from mmconform.harness._preflight import PROBE_OPERATIONS, TOKEN_CHECK, run_preflight
 from mmconform.harness._target import resolve_target
-from mmconform.stub import CellSpec, Fault, RunningStub, StubOptions, start_stub
+from mmconform.stub import CellSpec, RunningStub, StubOptions, start_stub
 from tests._pytest_run import run_pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -244,51 +244,6 @@ def test_flipped_preflight_probes_stop_the_run(key: Key, stub: RunningStub, tmp_
     assert operation.client_path() in problem.message, problem.message
     if key[1] != ANONYMOUS:
         assert key[1] in problem.message, problem.message
-
-
-# --- data visibility ----------------------------------------------------------------------------
-
-#: fault -> the visibility tests it must make fail (node id prefixes)
-VISIBILITY_DEFECTS: dict[Fault, tuple[str, ...]] = {
-    Fault.PING_ROOT_STATUS_LEAKED: (
-        "test_ping_hides_root_status_from_callers_without_manage_system[",
-    ),
-    Fault.CONFIG_UNFILTERED_FOR_READERS: ("test_config_is_filtered_by_the_readers_permissions[",),
-    Fault.CLIENT_LICENSE_UNTRIMMED: (
-        "test_client_license_is_trimmed_without_read_license_information[",
-    ),
-    Fault.CLIENT_CONFIG_FULL_WITHOUT_SESSION: (
-        "test_client_config_without_a_session_is_the_limited_one",
-    ),
-    Fault.READ_ONLY_ADMIN_CAN_WRITE_CONFIG: (
-        "test_a_refused_config_write_does_not_land[UpdateConfig-system_read_only_admin]",
-        "test_a_refused_config_write_does_not_land[PatchConfig-system_read_only_admin]",
-    ),
-    Fault.CONFIG_LEAKS_SECRETS: ("test_config_secrets_are_masked[",),
-}
-#: faults that concern the same answer run apart
-VISIBILITY_BATCHES = (
-    frozenset(set(VISIBILITY_DEFECTS) - {Fault.CONFIG_LEAKS_SECRETS}),
-    frozenset({Fault.CONFIG_LEAKS_SECRETS}),
-)
-
-
-@pytest.mark.parametrize(
-    "faults", VISIBILITY_BATCHES, ids=lambda faults: "+".join(sorted(f.name for f in faults))
-)
-def test_visibility_faults_fail_their_tests(faults: frozenset[Fault], tmp_path: Path) -> None:
-    # a stub of its own: the stub caches rendered configs, and faults change what it renders
-    with start_stub(StubOptions(faults=faults)) as faulty:
-        result = run_suite(faulty, tmp_path, VISIBILITY)
-    failing = {nodeid.split("::", 1)[1] for nodeid in result.failed}
-    for fault in faults:
-        for prefix in VISIBILITY_DEFECTS[fault]:
-            assert any(name.startswith(prefix) for name in failing), (
-                f"{fault.name} does not fail {prefix}\n{result.output[-4000:]}"
-            )
-    expected = {p for fault in faults for p in VISIBILITY_DEFECTS[fault]}
-    unexplained = sorted(name for name in failing if not any(name.startswith(p) for p in expected))
-    assert not unexplained, f"failing for no fault: {unexplained}\n{result.output[-4000:]}"
 
 
 def test_the_faithful_stub_passes_the_permission_suite(stub: RunningStub, tmp_path: Path) -> None:
