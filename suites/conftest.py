@@ -14,7 +14,8 @@ MMCONFORM_SUITES = True
 
 
 def pytest_collectstart(collector: pytest.Collector) -> None:
-    # The contract suite builds its tests when its module is imported: prepare the target first.
+    # Suites plan their parameters from the target (pytest_generate_tests) and the contract
+    # suite builds its generated tests for it: prepare the target before any module.
     if isinstance(collector, pytest.Module):
         session_of(collector.config).activate()
 

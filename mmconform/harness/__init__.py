@@ -30,7 +30,7 @@ from mmconform.harness._server_state import (
     StateNotRestored,
     config_differences,
 )
-from mmconform.harness._session import ConformanceSession, active_session, session_of
+from mmconform.harness._session import ConformanceSession, session_of
 from mmconform.harness._target import Target
 from mmconform.report import Cell
 
@@ -60,7 +60,6 @@ __all__ = [
     # the target and clients
     "Target",
     "Transport",
-    "active_session",
     "config_differences",
     "curl_command",
     "failure_header",

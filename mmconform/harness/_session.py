@@ -6,8 +6,8 @@ suites' conftest marks everything under ``suites/``). Then it *activates*: resol
 or starts the embedded stub, runs the preflight (a failure ends the run with a distinct exit
 code), and takes a config snapshot. At the end it checks that the server was left as found.
 
-Fixtures reach it with :func:`session_of` (``request.config``); a suite module that builds its
-tests at import time, as the contract suite must, uses :func:`active_session`.
+Fixtures and suites reach it with :func:`session_of` (``request.config``, or
+``metafunc.config`` in a ``pytest_generate_tests`` hook that plans a suite's parameters).
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ from mmconform.harness._server_state import ServerState
 from mmconform.harness._target import Target, TargetError, resolve_target
 from mmconform.harness._terminal import describe_target, profile_line, write_summary
 
-__all__ = ["SESSION_KEY", "ConformanceSession", "active_session", "session_of"]
+__all__ = ["SESSION_KEY", "ConformanceSession", "session_of"]
 
 SESSION_KEY = pytest.StashKey["ConformanceSession"]()
 _ADMIN = "system_admin"
@@ -66,23 +66,10 @@ _WORKER_SEED = "mmconform_seed"
 _WORKER_REQUESTS = "mmconform_requests"
 _WORKER_STOPPED = "mmconform_stopped"
 
-_active: list[ConformanceSession] = []
-
 
 def session_of(config: pytest.Config) -> ConformanceSession:
     """The conformance session of a pytest run."""
     return config.stash[SESSION_KEY]
-
-
-def active_session() -> ConformanceSession:
-    """The session that activated in this process (for suites built when their module is
-    imported, which happens after activation)."""
-    if not _active:
-        raise RuntimeError(
-            "no mmconform session is active in this process: a suite module was imported "
-            "outside a conformance run"
-        )
-    return _active[-1]
 
 
 class ConformanceSession:
@@ -257,7 +244,6 @@ class ConformanceSession:
         option = self.options.allow_destructive
         self.allow_destructive = target.embedded if option is None else option
         self.active = True
-        _active.append(self)
         if self._guards_state_here():
             self._take_snapshot()
 
@@ -457,8 +443,6 @@ class ConformanceSession:
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         self._stack.close()
-        if self in _active:
-            _active.remove(self)
 
 
 def _short(exc: BaseException) -> str:

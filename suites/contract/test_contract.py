@@ -1,11 +1,13 @@
 """Property-based contract tests: every operation of spec/openapi.yaml, generated valid and
 invalid inputs, every applicable schemathesis check.
 
-The tests are built when this module is imported, after the session's preflight: base URL,
-version-specific expectations and the most privileged role's token come from the target
-(``active_session().contract_run()``). Exemptions come only from spec/errata.yaml, per operation
-and version. Operations the target must not or cannot run are deselected by the plugin, each with
-its reason; ``--operation`` narrows the schema here too, so that collection stays fast.
+``test_operation`` is built for the target when this module is collected, after the session's
+preflight (``operation_test`` below, called by this folder's conftest with the session's contract
+run: base URL, version-specific expectations, the most privileged role's token). The other tests
+are planned by ``pytest_generate_tests`` from the session and get the rest from fixtures.
+Exemptions come only from spec/errata.yaml, per operation and version. Operations the target must
+not or cannot run are deselected by the plugin, each with its reason; ``--operation`` narrows the
+schema too, so that collection stays fast.
 """
 
 from __future__ import annotations
@@ -18,23 +20,44 @@ import httpx
 import pytest
 from hypothesis import settings
 
-from mmconform.harness import Target, active_session
-
-SESSION = active_session()
-RUN = SESSION.contract_run()
-CONTRACT = RUN.contract
-RUNNER = RUN.runner
-SELECTED = SESSION.options.selected_operations
-schema = RUN.schema.include(operation_id=list(SELECTED)) if SELECTED else RUN.schema
+from mmconform.contract import Contract
+from mmconform.harness import ContractRun, Target, session_of
 
 
-@schema.parametrize()  # type: ignore[untyped-decorator]
-@settings(RUN.settings)
-@pytest.mark.mm_requirement("contract.answers-documented")
-def test_operation(case: Any) -> None:
-    """Each operation answers generated requests as the contract says (all checks, as the
-    most privileged role given; negative-auth cases are sent without credentials)."""
-    RUNNER.run(case)
+def operation_test(run: ContractRun, selected: tuple[str, ...]) -> Callable[..., None]:
+    """The property-based test of every operation the run's schema has (``selected`` narrows
+    it), one pytest item per operation."""
+    schema = run.schema.include(operation_id=list(selected)) if selected else run.schema
+
+    @schema.parametrize()  # type: ignore[untyped-decorator]
+    @settings(run.settings)
+    @pytest.mark.mm_requirement("contract.answers-documented")
+    def test_operation(case: Any) -> None:
+        """Each operation answers generated requests as the contract says (all checks, as the
+        most privileged role given; negative-auth cases are sent without credentials)."""
+        run.runner.run(case)
+
+    built: Callable[..., None] = test_operation
+    return built
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """The other tests' parameters, from the session's contract."""
+    contract = session_of(metafunc.config).contract
+    if "operation_id" in metafunc.fixturenames:
+        metafunc.parametrize("operation_id", _session_operations(contract))
+    if "family" in metafunc.fixturenames:
+        metafunc.parametrize(
+            "family", [_family_param(contract, f) for f in contract.link_families()]
+        )
+    if "path" in metafunc.fixturenames:
+        metafunc.parametrize(
+            "path",
+            [
+                pytest.param(path, marks=pytest.mark.mm_operation(*ops))
+                for path, ops in _paths(contract).items()
+            ],
+        )
 
 
 # --- authentication really works ---------------------------------------------------------------
@@ -43,11 +66,11 @@ def test_operation(case: Any) -> None:
 @pytest.mark.mm_operation("GetSupportedTimezone")
 @pytest.mark.mm_requirement("auth.token-accepted")
 def test_authenticated_calls_succeed(
-    client_for: Callable[..., httpx.Client], privileged_role: str
+    client_for: Callable[..., httpx.Client], privileged_role: str, contract: Contract
 ) -> None:
     """A token the suite authenticates with is accepted: a wrong token must not yield a green run
     in which every 401 looks 'documented'."""
-    path = CONTRACT.operation("GetSupportedTimezone").client_path()
+    path = contract.operation("GetSupportedTimezone").client_path()
     response = client_for(privileged_role).get(path)
     assert response.status_code == 200, (
         f"GET /api/v4{path} as {privileged_role} answered {response.status_code}: "
@@ -58,21 +81,22 @@ def test_authenticated_calls_succeed(
 TEAM_ID = "abcdefghijklmnopqrstuvwxyz"
 
 
-@pytest.mark.parametrize(
-    "operation_id",
-    [
+def _session_operations(contract: Contract) -> list[Any]:
+    return [
         pytest.param(op.operation_id, marks=pytest.mark.mm_operation(op.operation_id))
-        for op in CONTRACT.operations
+        for op in contract.operations
         if op.auth == "session"
-    ],
-)
+    ]
+
+
 @pytest.mark.mm_requirement("auth.session-required")
-def test_session_required(operation_id: str, anonymous_client: httpx.Client) -> None:
+def test_session_required(
+    operation_id: str, anonymous_client: httpx.Client, contract: Contract, target: Target
+) -> None:
     """Without credentials every session operation answers 401 with an AppError body."""
-    op = CONTRACT.operation(operation_id)
+    op = contract.operation(operation_id)
     path = op.client_path(teamId=TEAM_ID) if "{teamId}" in op.path else op.client_path()
     response = anonymous_client.request(op.method, path)
-    target: Target = SESSION.require_target()
     assert response.status_code == 401, (
         f"{operation_id} ({op.label}) as anonymous: expected 401, received "
         f"{response.status_code}\nReproduce: curl -X {op.method} {target.api_url}{path}"
@@ -85,23 +109,21 @@ def test_session_required(operation_id: str, anonymous_client: httpx.Client) -> 
 # --- stateful sequences over the spec's links ---------------------------------------------------
 
 
-def _family_param(family: tuple[str, ...]) -> Any:
-    states = sorted({s for op_id in family for s in CONTRACT.operation(op_id).global_state})
+def _family_param(contract: Contract, family: tuple[str, ...]) -> Any:
+    states = sorted({s for op_id in family for s in contract.operation(op_id).global_state})
     marks = [pytest.mark.mm_operation(*family)]
     if states:
         marks.append(pytest.mark.mm_global_state(*states))
     return pytest.param(family, id="+".join(family), marks=marks)
 
 
-@pytest.mark.parametrize("family", [_family_param(f) for f in RUN.link_families])
 @pytest.mark.mm_requirement("contract.linked-sequences")
-def test_stateful_links(family: tuple[str, ...]) -> None:
+def test_stateful_links(family: tuple[str, ...], contract_run: ContractRun, target: Target) -> None:
     """Sequences that follow the spec's OpenAPI links, one family of linked operations at a time
     (server busy set->get->clear, config get->patch->get, license upload->client license->remove,
     notices get->view)."""
-    machine = RUN.schema.include(operation_id=list(family)).as_state_machine()
-    runner = RUNNER
-    target = SESSION.require_target()
+    machine = contract_run.schema.include(operation_id=list(family)).as_state_machine()
+    runner = contract_run.runner
     license_bytes = target.license_file.read_bytes() if target.license_file else None
 
     class Machine(machine):  # type: ignore[misc, valid-type]
@@ -138,8 +160,8 @@ def test_stateful_links(family: tuple[str, ...]) -> None:
 
     Machine.run(
         settings=settings(
-            RUN.settings,
-            max_examples=max(5, RUN.profile.max_examples // 2),
+            contract_run.settings,
+            max_examples=max(5, contract_run.profile.max_examples // 2),
             stateful_step_count=6,
         )
     )
@@ -150,28 +172,24 @@ def test_stateful_links(family: tuple[str, ...]) -> None:
 _PROBE_METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH")
 
 
-def _paths() -> dict[str, list[str]]:
+def _paths(contract: Contract) -> dict[str, list[str]]:
     paths: dict[str, list[str]] = {}
-    for op in CONTRACT.operations:
+    for op in contract.operations:
         if op.auth != "local-only":
             paths.setdefault(op.path, []).append(op.operation_id)
     return paths
 
 
-@pytest.mark.parametrize(
-    "path",
-    [pytest.param(path, marks=pytest.mark.mm_operation(*ops)) for path, ops in _paths().items()],
-)
 @pytest.mark.mm_requirement("routing.undeclared-methods-refused")
 def test_undeclared_methods_refused(
-    path: str, client_for: Callable[..., httpx.Client], privileged_role: str
+    path: str, client_for: Callable[..., httpx.Client], privileged_role: str, contract: Contract
 ) -> None:
     """A method the contract does not declare on a path is refused with 404 (what Mattermost's
     catch-all router answers) or 405 with an Allow header naming the declared methods; never
     accepted and never a server error. This is the suite's own form of schemathesis'
     unsupported_method check, which spec/errata.yaml (method-mismatch-404) skips because it only
     accepts 405."""
-    declared = {op.method for op in CONTRACT.operations if op.path == path}
+    declared = {op.method for op in contract.operations if op.path == path}
     client = client_for(privileged_role)
     concrete = path.replace("{teamId}", TEAM_ID)
     url = concrete.removeprefix("/api/v4")
@@ -179,7 +197,7 @@ def test_undeclared_methods_refused(
     # for /system/notices/view) is not undeclared for this URL.
     shadowed = {
         op.method
-        for op in CONTRACT.operations
+        for op in contract.operations
         if op.path != path and re.fullmatch(re.sub(r"\{[^}]+\}", "[^/]+", op.path), concrete)
     }
     problems = []

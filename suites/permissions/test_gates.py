@@ -21,11 +21,11 @@ from mmconform.contract import (
     LOCAL,
     MATRIX_COLUMNS,
     ROLES,
+    Contract,
     MatrixConditions,
     expected_cell,
-    load_contract,
 )
-from mmconform.harness import active_session
+from mmconform.harness import ConformanceSession, Target, session_of
 from suites.permissions.support_test import (
     RESTRICTION_ERRATUM,
     app_error_id,
@@ -33,21 +33,14 @@ from suites.permissions.support_test import (
     describe_answer,
 )
 
-CONTRACT = load_contract()
-SESSION = active_session()
-VERSION = SESSION.server_version
-RESTRICTED = [
-    op
-    for op in CONTRACT.operations
-    if CONTRACT.erratum(RESTRICTION_ERRATUM).applies_to_operation(op.operation_id)
-    and op.available_in(VERSION)
-]
 DEVELOPER = "ServiceSettings.EnableDeveloper"
 
 ClientFor = Callable[..., httpx.Client]
 
 
 def _check(
+    contract: Contract,
+    target: Target,
     operation_id: str,
     callers: list[str],
     conditions: MatrixConditions,
@@ -56,11 +49,10 @@ def _check(
     """Each caller's answer against the matrix under ``conditions``: the mismatches (roles the
     target gave no token for are left out)."""
     wrong = []
-    given = SESSION.require_target().tokens
     for caller in callers:
-        if caller in ROLES and caller not in given:
+        if caller in ROLES and caller not in target.tokens:
             continue
-        expectation = expected_cell(CONTRACT, operation_id, caller, conditions)
+        expectation = expected_cell(contract, operation_id, caller, conditions)
         response = send_example(operation_id, caller)
         if not expectation.accepts(response.status_code, app_error_id(response)):
             wrong.append(
@@ -70,19 +62,29 @@ def _check(
     return wrong
 
 
-def _restricted_param(op_id: str) -> Any:
-    op = CONTRACT.operation(op_id)
-    return pytest.param(
-        op_id,
-        id=op_id,
-        marks=[
-            pytest.mark.mm_operation(op_id, "PatchConfig"),
-            pytest.mark.mm_global_state(*dependent_states(CONTRACT, op)),
-        ],
-    )
+def _restricted(session: ConformanceSession) -> list[Any]:
+    """The operations RestrictSystemAdmin guards on the target's version."""
+    contract = session.contract
+    erratum = contract.erratum(RESTRICTION_ERRATUM)
+    return [
+        pytest.param(
+            op.operation_id,
+            id=op.operation_id,
+            marks=[
+                pytest.mark.mm_operation(op.operation_id, "PatchConfig"),
+                pytest.mark.mm_global_state(*dependent_states(contract, op)),
+            ],
+        )
+        for op in contract.operations
+        if erratum.applies_to_operation(op.operation_id) and op.available_in(session.server_version)
+    ]
 
 
-@pytest.mark.parametrize("operation_id", [_restricted_param(op.operation_id) for op in RESTRICTED])
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.function.__name__ == "test_restrict_system_admin_refuses_as_the_version_does":
+        metafunc.parametrize("operation_id", _restricted(session_of(metafunc.config)))
+
+
 @pytest.mark.mm_destructive
 @pytest.mark.mm_role("system_admin")
 @pytest.mark.mm_feature("local_mode")
@@ -93,13 +95,15 @@ def test_restrict_system_admin_refuses_as_the_version_does(
     config_guard: dict[str, Any],
     conditions_for: Callable[[str], MatrixConditions],
     send_example: Callable[..., httpx.Response],
+    contract: Contract,
+    target: Target,
 ) -> None:
     """RestrictSystemAdmin on: every role is refused as erratum restricted-admin-error-codes
     says for the target's version; the local socket is spared (but on older servers for logs
     and the support packet)."""
     local = client_for(LOCAL, check=False)
     before = bool(config_guard.get("ExperimentalSettings", {}).get("RestrictSystemAdmin"))
-    op = CONTRACT.operation(operation_id)
+    op = contract.operation(operation_id)
     callers = list(MATRIX_COLUMNS)
     if op.local_mode and not op.destructive:
         callers.append(LOCAL)
@@ -111,6 +115,8 @@ def test_restrict_system_admin_refuses_as_the_version_does(
     )
     try:
         wrong = _check(
+            contract,
+            target,
             operation_id,
             callers,
             conditions_for(operation_id).replace(restrict_system_admin=True),
@@ -138,6 +144,8 @@ def test_postlog_follows_developer_mode(
     config_guard: dict[str, Any],
     matrix_conditions: MatrixConditions,
     send_example: Callable[..., httpx.Response],
+    contract: Contract,
+    target: Target,
 ) -> None:
     """ServiceSettings.EnableDeveloper on lets callers without a session log; off refuses them
     with 403; logged-in callers log either way."""
@@ -146,5 +154,5 @@ def test_postlog_follows_developer_mode(
     )
     assert switched.status_code == 200, f"setting {DEVELOPER}: {describe_answer(switched)}"
     conditions = matrix_conditions.replace(settings={DEVELOPER: enabled})
-    wrong = _check("PostLog", list(MATRIX_COLUMNS), conditions, send_example)
+    wrong = _check(contract, target, "PostLog", list(MATRIX_COLUMNS), conditions, send_example)
     assert not wrong, "\n".join(wrong)

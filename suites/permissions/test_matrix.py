@@ -7,8 +7,8 @@ target gives one), and the answer held against what the contract says the caller
 RestrictSystemAdmin and the gated settings as found at the start of the run). Every cell is
 recorded (``reports/permission-matrix.json``).
 
-The cells are planned when this module is imported, from what the preflight learnt; the
-expectation a cell is held to is computed again when it runs, from the settings read then.
+The cells are planned by ``pytest_generate_tests`` from what the session's preflight learnt;
+the expectation a cell is held to is computed again when it runs, from the settings read then.
 """
 
 from __future__ import annotations
@@ -25,17 +25,18 @@ from mmconform.contract import (
     MATRIX_COLUMNS,
     NOT_SERVED,
     ROLES,
+    Contract,
     MatrixConditions,
     expected_cell,
-    load_contract,
 )
 from mmconform.harness import (
     GUARDED_STATES,
     Cell,
+    ConformanceSession,
     ResponseChecker,
     ServerState,
-    active_session,
     record_cell,
+    session_of,
 )
 from suites.permissions.support_test import (
     app_error_id,
@@ -43,16 +44,6 @@ from suites.permissions.support_test import (
     dependent_states,
     describe_answer,
     refusal_may_run_anywhere,
-)
-
-CONTRACT = load_contract()
-SESSION = active_session()
-TARGET = SESSION.require_target()
-FACTS = SESSION.server_facts
-COLUMNS = (*MATRIX_COLUMNS, LOCAL) if TARGET.local_socket is not None else MATRIX_COLUMNS
-#: the conditions the cells are planned under: as installed, with the facts the preflight learnt
-PLANNED = MatrixConditions.default_install(
-    CONTRACT, version=SESSION.server_version, edition=FACTS.edition, licensed=FACTS.licensed
 )
 
 
@@ -64,15 +55,29 @@ class PlannedCell:
     refusal_only: bool
 
 
-def _cells() -> list[Any]:
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "cell" in metafunc.fixturenames:
+        metafunc.parametrize("cell", _cells(session_of(metafunc.config)))
+
+
+def _cells(session: ConformanceSession) -> list[Any]:
+    """One cell per operation the target has and caller, planned under the conditions of a
+    server as installed, with the facts the preflight learnt."""
+    contract = session.contract
+    facts = session.server_facts
+    target = session.require_target()
+    columns = (*MATRIX_COLUMNS, LOCAL) if target.local_socket is not None else MATRIX_COLUMNS
+    planned_under = MatrixConditions.default_install(
+        contract, version=session.server_version, edition=facts.edition, licensed=facts.licensed
+    )
     params = []
-    for op in CONTRACT.operations:
-        if not op.available_in(SESSION.server_version):
+    for op in contract.operations:
+        if not op.available_in(session.server_version):
             continue
-        for role in COLUMNS:
-            planned = expected_cell(CONTRACT, op.operation_id, role, PLANNED)
+        for role in columns:
+            planned = expected_cell(contract, op.operation_id, role, planned_under)
             refusal_only = (
-                op.destructive and planned.refused and refusal_may_run_anywhere(op, FACTS)
+                op.destructive and planned.refused and refusal_may_run_anywhere(op, facts)
             )
             marks = [
                 pytest.mark.mm_operation(op.operation_id),
@@ -82,7 +87,7 @@ def _cells() -> list[Any]:
                 marks.append(pytest.mark.mm_role(role))
             if role == LOCAL:
                 marks.append(pytest.mark.mm_feature("local_mode"))
-            states = dependent_states(CONTRACT, op)
+            states = dependent_states(contract, op)
             if states:
                 marks.append(pytest.mark.mm_global_state(*states))
             if refusal_only:
@@ -99,6 +104,7 @@ def _cells() -> list[Any]:
 
 def _send_guarded(
     cell: PlannedCell,
+    contract: Contract,
     request: pytest.FixtureRequest,
     send_example: Callable[..., httpx.Response],
     reinstall_license: Callable[[ServerState], None],
@@ -107,7 +113,7 @@ def _send_guarded(
     the config restored, a license it removed installed again, a license it installed removed,
     and server busy cleared when the request left the server busy (only then: clearing it is
     one of the operations under test)."""
-    states = set(CONTRACT.operation(cell.operation).global_state) & GUARDED_STATES
+    states = set(contract.operation(cell.operation).global_state) & GUARDED_STATES
     if not states:
         return send_example(cell.operation, cell.role)
     server_state: ServerState = request.getfixturevalue("server_state")
@@ -121,9 +127,9 @@ def _send_guarded(
     return response
 
 
-@pytest.mark.parametrize("cell", _cells())
 def test_permission(
     cell: PlannedCell,
+    contract: Contract,
     request: pytest.FixtureRequest,
     conditions_for: Callable[[str], MatrixConditions],
     send_example: Callable[..., httpx.Response],
@@ -134,14 +140,14 @@ def test_permission(
 ) -> None:
     """The caller gets what the contract says: through the access check (neither 401 nor 403,
     a documented answer that fits its schema), or refused with the named status and AppError."""
-    op = CONTRACT.operation(cell.operation)
-    expectation = expected_cell(CONTRACT, cell.operation, cell.role, conditions_for(cell.operation))
+    op = contract.operation(cell.operation)
+    expectation = expected_cell(contract, cell.operation, cell.role, conditions_for(cell.operation))
     if cell.refusal_only and not expectation.refused and not run_allows_destructive:
         pytest.skip(
             f"{cell.operation} as {cell.role} would pass under the target's settings "
             f"({'; '.join(expectation.reasons)}), and the operation is destructive"
         )
-    response = _send_guarded(cell, request, send_example, reinstall_license)
+    response = _send_guarded(cell, contract, request, send_example, reinstall_license)
     error_id = app_error_id(response)
     record_cell(
         request.node,

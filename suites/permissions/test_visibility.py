@@ -3,6 +3,10 @@
 Each role sees only the data it is entitled to (ping's root_status, the config filtered by its
 sysconsole read permissions with secrets masked, the client license trimmed, the limited client
 config without a session), and a config write it may not make does not land.
+
+Parameters come from the session (``pytest_generate_tests`` below, with the plans at the end of
+the module): who holds a permission is the contract's, which writes a role is refused is
+planned from what the preflight learnt.
 """
 
 from __future__ import annotations
@@ -21,18 +25,10 @@ from mmconform.contract import (
     Contract,
     MatrixConditions,
     expected_cell,
-    load_contract,
     setting_value,
 )
-from mmconform.harness import ConformanceSession, ServerState, active_session
+from mmconform.harness import ConformanceSession, ServerState, session_of
 from suites.permissions.support_test import app_error_id, describe_answer
-
-CONTRACT = load_contract()
-SESSION = active_session()
-FACTS = SESSION.server_facts
-PLANNED = MatrixConditions.default_install(
-    CONTRACT, version=SESSION.server_version, edition=FACTS.edition, licensed=FACTS.licensed
-)
 
 ClientFor = Callable[..., httpx.Client]
 
@@ -42,16 +38,13 @@ def _role_param(role: str, *marks: Any) -> Any:
     return pytest.param(role, id=role, marks=[*role_marks, *marks])
 
 
-def _holders(permission: str) -> set[str]:
-    return {role for role, perms in CONTRACT.roles.items() if permission in perms}
+def _holders(contract: Contract, permission: str) -> set[str]:
+    return {role for role, perms in contract.roles.items() if permission in perms}
 
 
 # --- ping ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "role", [_role_param(role) for role in MATRIX_COLUMNS if role not in _holders("manage_system")]
-)
 @pytest.mark.mm_operation("GetPing")
 @pytest.mark.mm_requirement("visibility.ping-root-status")
 def test_ping_hides_root_status_from_callers_without_manage_system(
@@ -96,7 +89,10 @@ SECRETS = (
     "MessageExportSettings.GlobalRelaySettings.SMTPPassword",
 )
 SECRET_LISTS = ("SqlSettings.DataSourceReplicas", "SqlSettings.DataSourceSearchReplicas")
-READERS = sorted(CONTRACT.roles_granted("GetConfig") - {ANONYMOUS})
+
+
+def _readers(contract: Contract) -> list[str]:
+    return sorted(contract.roles_granted("GetConfig") - {ANONYMOUS})
 
 
 def _differences(seen: Any, full: Any, path: str = "") -> list[str]:
@@ -111,7 +107,6 @@ def _differences(seen: Any, full: Any, path: str = "") -> list[str]:
     return [] if seen == full else [f"{path}: {seen!r} (system_admin sees {full!r})"]
 
 
-@pytest.mark.parametrize("role", [_role_param(r) for r in READERS if r != "system_admin"])
 @pytest.mark.mm_operation("GetConfig")
 @pytest.mark.mm_role("system_admin")
 @pytest.mark.mm_global_state("config")
@@ -138,7 +133,6 @@ def test_config_is_filtered_by_the_readers_permissions(role: str, client_for: Cl
             )
 
 
-@pytest.mark.parametrize("role", [_role_param(r) for r in READERS])
 @pytest.mark.mm_operation("GetConfig")
 @pytest.mark.mm_requirement("visibility.config-secrets-masked")
 def test_config_secrets_are_masked(role: str, client_for: ClientFor) -> None:
@@ -188,14 +182,6 @@ def licensed_server(
         yield
 
 
-@pytest.mark.parametrize(
-    "role",
-    [
-        _role_param(role)
-        for role in MATRIX_COLUMNS
-        if role not in _holders("read_license_information")
-    ],
-)
 @pytest.mark.mm_operation("GetClientLicense")
 @pytest.mark.mm_global_state("license")
 @pytest.mark.mm_requirement("visibility.client-license-trimmed")
@@ -247,11 +233,16 @@ SITE_NAME = "TeamSettings.SiteName"
 PROBE_NAME = "mmconform refused write"
 
 
-def _refused_writers() -> list[Any]:
+def _refused_writers(session: ConformanceSession) -> list[Any]:
+    contract = session.contract
+    facts = session.server_facts
+    planned = MatrixConditions.default_install(
+        contract, version=session.server_version, edition=facts.edition, licensed=facts.licensed
+    )
     params = []
     for op_id in ("UpdateConfig", "PatchConfig"):
         for role in MATRIX_COLUMNS:
-            if not expected_cell(CONTRACT, op_id, role, PLANNED).refused:
+            if not expected_cell(contract, op_id, role, planned).refused:
                 continue
             marks = [pytest.mark.mm_operation(op_id, "GetConfig")]
             if role in ROLES:
@@ -260,9 +251,11 @@ def _refused_writers() -> list[Any]:
     return params
 
 
-def _write(op_id: str, role: str, full: dict[str, Any], client_for: ClientFor) -> httpx.Response:
+def _write(
+    contract: Contract, op_id: str, role: str, full: dict[str, Any], client_for: ClientFor
+) -> httpx.Response:
     if op_id == "UpdateConfig":
-        body = CONTRACT.operation(op_id).request.body_for(full)
+        body = contract.operation(op_id).request.body_for(full)
         body["TeamSettings"]["SiteName"] = PROBE_NAME
         return client_for(role, check=False).put("/config", json=body)
     return client_for(role, check=False).put(
@@ -270,7 +263,6 @@ def _write(op_id: str, role: str, full: dict[str, Any], client_for: ClientFor) -
     )
 
 
-@pytest.mark.parametrize(("operation_id", "role"), _refused_writers())
 @pytest.mark.mm_refusal_only
 @pytest.mark.mm_role("system_admin")
 @pytest.mark.mm_global_state("config")
@@ -285,7 +277,7 @@ def test_a_refused_config_write_does_not_land(
 ) -> None:
     """Refused (401 or 403), and the config read back as system_admin is unchanged."""
     expectation = expected_cell(contract, operation_id, role, matrix_conditions)
-    response = _write(operation_id, role, config_guard, client_for)
+    response = _write(contract, operation_id, role, config_guard, client_for)
     after = client_for("system_admin").get("/config").json()
     assert setting_value(after, SITE_NAME) == setting_value(config_guard, SITE_NAME), (
         f"{operation_id} as {role} changed {SITE_NAME} to {setting_value(after, SITE_NAME)!r}; "
@@ -303,13 +295,47 @@ def test_a_refused_config_write_does_not_land(
 @pytest.mark.mm_global_state("config")
 @pytest.mark.mm_requirement("permissions.denied-write-not-applied")
 def test_a_write_outside_the_roles_area_does_not_land(
-    client_for: ClientFor, config_guard: dict[str, Any]
+    client_for: ClientFor, config_guard: dict[str, Any], contract: Contract
 ) -> None:
     """The user manager may patch the config, but not the site name (site customisation is
     not among its write permissions): the patch is accepted and the name stays."""
-    response = _write("PatchConfig", "system_user_manager", config_guard, client_for)
+    response = _write(contract, "PatchConfig", "system_user_manager", config_guard, client_for)
     after = client_for("system_admin").get("/config").json()
     assert setting_value(after, SITE_NAME) == setting_value(config_guard, SITE_NAME), (
         f"PatchConfig as system_user_manager changed {SITE_NAME}: {describe_answer(response)}"
     )
     assert response.status_code == 200, describe_answer(response)
+
+
+# --- plans: each test's parameters, from the session ---------------------------------------------
+
+Plan = Callable[[ConformanceSession], tuple[str | tuple[str, ...], list[Any]]]
+
+
+def _roles(keep: Callable[[Contract], set[str] | list[str]]) -> Plan:
+    return lambda session: ("role", [_role_param(role) for role in keep(session.contract)])
+
+
+_PLANS: dict[str, Plan] = {
+    "test_ping_hides_root_status_from_callers_without_manage_system": _roles(
+        lambda c: [r for r in MATRIX_COLUMNS if r not in _holders(c, "manage_system")]
+    ),
+    "test_config_is_filtered_by_the_readers_permissions": _roles(
+        lambda c: [r for r in _readers(c) if r != "system_admin"]
+    ),
+    "test_config_secrets_are_masked": _roles(_readers),
+    "test_client_license_is_trimmed_without_read_license_information": _roles(
+        lambda c: [r for r in MATRIX_COLUMNS if r not in _holders(c, "read_license_information")]
+    ),
+    "test_a_refused_config_write_does_not_land": lambda session: (
+        ("operation_id", "role"),
+        _refused_writers(session),
+    ),
+}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    plan = _PLANS.get(metafunc.function.__name__)
+    if plan is not None:
+        names, params = plan(session_of(metafunc.config))
+        metafunc.parametrize(names, params)

@@ -237,21 +237,21 @@ def test_profile_and_seed_are_printed(project: Path) -> None:
 
 LEAKY_SUITE = """
 import httpx
-from mmconform.harness import active_session
+from mmconform.harness import session_of
 
-def _admin():
-    target = active_session().require_target()
+def _admin(request):
+    target = session_of(request.config).require_target()
     return httpx.Client(
         base_url=target.api_url,
         headers={"Authorization": "Bearer " + target.token("system_admin")},
     )
 
-def test_leaves_server_busy():
-    assert _admin().post("/server_busy", params={"seconds": 600}).status_code == 200
+def test_leaves_server_busy(request):
+    assert _admin(request).post("/server_busy", params={"seconds": 600}).status_code == 200
 
-def test_changes_config_without_restoring():
+def test_changes_config_without_restoring(request):
     body = {"ServiceSettings": {"EnableDeveloper": True}}
-    assert _admin().put("/config/patch", json=body).status_code == 200
+    assert _admin(request).put("/config/patch", json=body).status_code == 200
 """
 
 
