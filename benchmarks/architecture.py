@@ -18,6 +18,8 @@ from pathlib import Path
 DATA_TABLES = {
     "mmconform/stub/_config_defaults.py",
     "mmconform/stub/_clientconfig.py",
+    "mmconform/stub/faults.py",
+    "mmconform/proxy/_catalogue.py",
 }
 LIMIT = 500
 

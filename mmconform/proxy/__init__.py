@@ -12,7 +12,8 @@ See ``mmconform/proxy/README.md`` for the catalogue and the command line.
 from __future__ import annotations
 
 from mmconform._wire import TargetFileError
-from mmconform.proxy._mutations import MUTATIONS, Mutation, parse_mutation
+from mmconform.proxy._catalogue import MUTATIONS, check_catalogue, parse_mutation
+from mmconform.proxy._mutation import Mutation
 from mmconform.proxy._server import RunningProxy, start_proxy
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "Mutation",
     "RunningProxy",
     "TargetFileError",
+    "check_catalogue",
     "parse_mutation",
     "start_proxy",
 ]

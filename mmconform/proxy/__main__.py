@@ -11,7 +11,7 @@ from pathlib import Path
 from types import FrameType
 
 from mmconform._wire import TargetFileError, read_target_file
-from mmconform.proxy._mutations import MUTATIONS, parse_mutation
+from mmconform.proxy._catalogue import MUTATIONS, parse_mutation
 from mmconform.proxy._server import start_proxy
 
 

@@ -18,8 +18,9 @@ from starlette.types import Receive, Scope, Send
 
 from mmconform._wire import TargetFile
 from mmconform.contract import load_contract
+from mmconform.proxy._catalogue import effect_of
 from mmconform.proxy._exchange import Answer, Exchange, new_request_id
-from mmconform.proxy._mutations import Effect, Mutation, effect_of
+from mmconform.proxy._mutation import Effect, Mutation
 from mmconform.proxy._routing import Router, caller_of, token_of
 
 __all__ = ["ProxyEngine", "build_app"]

@@ -11,7 +11,8 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from mmconform._wire import ServerThread, listen_tcp, nodelay, read_target_file
 from mmconform.proxy._app import ProxyEngine, build_app
-from mmconform.proxy._mutations import Mutation, parse_mutation
+from mmconform.proxy._catalogue import parse_mutation
+from mmconform.proxy._mutation import Mutation
 
 __all__ = ["RunningProxy", "start_proxy"]
 

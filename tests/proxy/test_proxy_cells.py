@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from mmconform.proxy import MUTATIONS, parse_mutation
-from mmconform.proxy._mutations import PERMISSION_ERROR_ID
+from mmconform._wire import PERMISSION_ERROR_ID
+from mmconform.proxy import MUTATIONS, check_catalogue, parse_mutation
 from mmconform.stub import RunningStub
 from tests.proxy._helpers import proxied
 
@@ -85,3 +85,21 @@ def test_parsed_cells_describe_themselves() -> None:
 def test_bad_names(text: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         parse_mutation(text)
+
+
+def test_the_catalogue_is_checked_and_importing_the_proxy_reads_no_contract() -> None:
+    """Every name, area and operation of the catalogue is checked when it is first built; a
+    bare import (the selftest's, the command line's) builds nothing and parses no spec."""
+    import subprocess
+    import sys
+
+    code = (
+        "import mmconform.proxy, mmconform.selftest\n"
+        "from mmconform.contract import _contract\n"
+        "print(_contract._default_contract.cache_info().currsize)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "0", done.stdout + done.stderr
+    check_catalogue()

@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 
 from mmconform._wire import read_target_file
+from mmconform.proxy import MUTATIONS
 from mmconform.proxy._app import ProxyEngine, build_app
-from mmconform.proxy._mutations import MUTATIONS
 
 
 def _engine(

@@ -22,7 +22,7 @@ import pytest
 
 from mmconform._wire import CONFIG_MASK, PERMISSION_ERROR_ID
 from mmconform.proxy import MUTATIONS
-from mmconform.proxy._mutations import (
+from mmconform.proxy._effects import (
     EXTRA_FIELD,
     LATENCY_SECONDS,
     MADE_UP_SECRET,
