@@ -21,7 +21,7 @@ from mmconform.contract import load_contract
 from mmconform.proxy._catalogue import effect_of
 from mmconform.proxy._exchange import Answer, Exchange, new_request_id
 from mmconform.proxy._mutation import Effect, Mutation
-from mmconform.proxy._routing import Router, caller_of, token_of
+from mmconform.proxy._routing import OperationRouter, caller_of, token_of
 
 __all__ = ["ProxyEngine", "build_app"]
 
@@ -85,7 +85,7 @@ class ProxyEngine:
         self.upstream = upstream
         self.mutations = tuple(mutations)
         self._mutators = [_Mutator(m, effect_of(m)) for m in self.mutations]
-        self._router = Router(load_contract())
+        self._router = OperationRouter(load_contract())
         self._base = httpx.URL(upstream.url)
         self._prefix = self._base.raw_path.decode("ascii").split("?", 1)[0].rstrip("/")
         self._timeout = timeout

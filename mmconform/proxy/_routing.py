@@ -9,13 +9,13 @@ from urllib.parse import parse_qsl
 
 from mmconform.contract import ANONYMOUS, Contract, Operation
 
-__all__ = ["UNKNOWN_CALLER", "Router", "caller_of", "token_of"]
+__all__ = ["UNKNOWN_CALLER", "OperationRouter", "caller_of", "token_of"]
 
 #: a token the target file does not name (the server decides what it is)
 UNKNOWN_CALLER = "unknown"
 
 
-class Router:
+class OperationRouter:
     """Maps a request (method, path below the proxy's root) to its contract operation.
 
     Paths without parameters win over templated ones (``/system/notices/view`` is not a team id).

@@ -20,8 +20,8 @@ from mmconform.selftest._catalogue import (
     sample,
 )
 from mmconform.selftest._runner import (
+    MutantRunOptions,
     Outcome,
-    RunOptions,
     child_environment,
     run_mutant,
     run_mutants,
@@ -33,8 +33,8 @@ __all__ = [
     "KNOWN_SURVIVORS",
     "SAMPLE_BENIGN_OPERATIONS",
     "Mutant",
+    "MutantRunOptions",
     "Outcome",
-    "RunOptions",
     "Score",
     "build_catalogue",
     "child_environment",

@@ -17,7 +17,7 @@ from mmconform.selftest._catalogue import (
     build_catalogue,
     sample,
 )
-from mmconform.selftest._runner import Outcome, RunOptions, run_mutants
+from mmconform.selftest._runner import MutantRunOptions, Outcome, run_mutants
 from mmconform.selftest._summary import (
     format_row,
     format_summary,
@@ -60,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{len(mutants)} mutants ({sum(m.kind == 'fault' for m in mutants)} faults)")
         return 0
 
-    options = RunOptions(
+    options = MutantRunOptions(
         project_dir=project_dir,
         suites=tuple(args.suites),
         timeout=args.timeout,

@@ -28,7 +28,7 @@ from typing import Final, Literal
 from mmconform._wire import ChildServerError, child_server
 from mmconform.selftest._catalogue import Mutant
 
-__all__ = ["Outcome", "RunOptions", "child_environment", "run_mutant", "run_mutants"]
+__all__ = ["MutantRunOptions", "Outcome", "child_environment", "run_mutant", "run_mutants"]
 
 Verdict = Literal["killed", "survived", "passed", "false alarm", "error"]
 
@@ -47,7 +47,7 @@ _MESSAGE_WORDS: Final = ("refus", "does not", "lacks", "unreachable", "stopped",
 
 
 @dataclass(frozen=True)
-class RunOptions:
+class MutantRunOptions:
     """How each mutant's run is made."""
 
     project_dir: Path
@@ -81,7 +81,7 @@ class Outcome:
 
 def run_mutants(
     mutants: Sequence[Mutant],
-    options: RunOptions,
+    options: MutantRunOptions,
     *,
     jobs: int,
     on_outcome: Callable[[Outcome], None] | None = None,
@@ -100,7 +100,7 @@ def run_mutants(
         return list(pool.map(one, mutants))
 
 
-def run_mutant(mutant: Mutant, options: RunOptions) -> Outcome:
+def run_mutant(mutant: Mutant, options: MutantRunOptions) -> Outcome:
     """Start the mutant's target, run the suites against it, and judge the run."""
     with tempfile.TemporaryDirectory(prefix="mmconform-selftest-") as tmp:
         work = Path(tmp)
@@ -138,7 +138,7 @@ def _judge(
 
 
 def _run_pytest(
-    mutant: Mutant, target_file: Path, work: Path, options: RunOptions
+    mutant: Mutant, target_file: Path, work: Path, options: MutantRunOptions
 ) -> tuple[int, float, str, str]:
     junit = work / "junit.xml"
     args = [
@@ -190,7 +190,7 @@ def _run_message(output: str) -> str:
     return said[0] if len(said[0]) <= 160 else said[0][:159] + "…"
 
 
-def _operations_to_run(mutant: Mutant, options: RunOptions) -> tuple[str, ...]:
+def _operations_to_run(mutant: Mutant, options: MutantRunOptions) -> tuple[str, ...]:
     if mutant.kind == "benign":
         return options.benign_operations or ()
     return mutant.operations

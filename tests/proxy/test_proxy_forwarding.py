@@ -14,7 +14,7 @@ import pytest
 
 from mmconform.contract import load_contract
 from mmconform.proxy import TargetFileError, start_proxy
-from mmconform.proxy._routing import Router, caller_of, token_of
+from mmconform.proxy._routing import OperationRouter, caller_of, token_of
 from mmconform.stub import RunningStub
 from tests.proxy._helpers import Pair, a_license, proxied, raw_get
 
@@ -212,7 +212,7 @@ def test_the_proxy_refuses_a_bad_target_file_with_the_readers_words(
 
 
 def test_router_maps_paths_to_operations() -> None:
-    router = Router(load_contract())
+    router = OperationRouter(load_contract())
     cases = {
         ("GET", "/api/v4/system/ping"): "GetPing",
         ("PUT", "/api/v4/system/notices/view"): "MarkNoticesViewed",

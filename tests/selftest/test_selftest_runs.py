@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from mmconform.selftest import Mutant, RunOptions, run_mutant, run_mutants
+from mmconform.selftest import Mutant, MutantRunOptions, run_mutant, run_mutants
 from mmconform.selftest._runner import _judge
 from tests._pytest_run import run_pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-OPTIONS = RunOptions(project_dir=ROOT, timeout=300)
+OPTIONS = MutantRunOptions(project_dir=ROOT, timeout=300)
 
 
 def _mutant(kind: str, source: str, name: str, operations: tuple[str, ...]) -> Mutant:
@@ -64,7 +64,8 @@ def test_caught_fault_is_killed_by_the_test_that_noticed_it_and_a_non_fault_surv
 def test_benign_variant_that_the_suites_fail_is_a_false_alarm() -> None:
     wrongly_benign = _mutant("benign", "stub", "TIMEZONES_INVALID_ZONE", ())
     outcome = run_mutant(
-        wrongly_benign, RunOptions(ROOT, timeout=300, benign_operations=("GetSupportedTimezone",))
+        wrongly_benign,
+        MutantRunOptions(ROOT, timeout=300, benign_operations=("GetSupportedTimezone",)),
     )
     assert outcome.verdict == "false alarm", outcome
     assert "timezone" in outcome.caught_by.lower()

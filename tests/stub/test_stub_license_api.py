@@ -377,7 +377,7 @@ def test_support_packet(api: Api, running_stub: RunningStub) -> None:
 
 
 def test_support_packet_name() -> None:
-    from mmconform.stub.handlers.system import support_packet_name
+    from mmconform.stub.handlers.maintenance import support_packet_name
 
     when = 1699794840.0  # 2023-11-12 13:14 UTC
     assert support_packet_name("TestCustomer", when, new_style=True) == (
