@@ -23,7 +23,7 @@ version and status-key parsing), ``_load`` (reading and checking the operations)
 
 from mmconform._version import Version
 from mmconform.contract._claims import SUPPORTED_VERSIONS
-from mmconform.contract._contract import Contract, load_contract, reset_contract_cache
+from mmconform.contract._contract import Contract, load_contract, reset_contract_cache, spec_hashes
 from mmconform.contract._load import default_spec_dir
 from mmconform.contract._matrix import (
     ACCESS_KINDS,
@@ -147,4 +147,5 @@ __all__ = [
     "render_requirements",
     "reset_contract_cache",
     "setting_value",
+    "spec_hashes",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import hashlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -280,6 +281,17 @@ def load_contract(spec_dir: Path | None = None) -> Contract:
     if spec_dir is not None:
         return Contract(Path(spec_dir))
     return _default_contract(str(default_spec_dir().resolve()))
+
+
+def spec_hashes(spec_dir: Path) -> dict[str, str]:
+    """sha256 of each file of the contract (openapi, errata, requirements): what a report, a
+    certification bundle, a selftest shard or a recording was made against."""
+    out = {}
+    for name in ("openapi.yaml", "errata.yaml", "requirements.yaml"):
+        path = Path(spec_dir) / name
+        if path.is_file():
+            out[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
 
 
 def reset_contract_cache() -> None:

@@ -7,18 +7,16 @@ The result is a plain JSON document (``conformance.json``, described by
 
 from __future__ import annotations
 
-import hashlib
 import platform
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
-from pathlib import Path
 from typing import Any
 
 from mmconform import __version__
 from mmconform._version import Version
-from mmconform.contract import ALL_OPERATIONS, Contract
+from mmconform.contract import ALL_OPERATIONS, Contract, spec_hashes
 from mmconform.report._model import TestResult, highest, verdict_of
 
 __all__ = [
@@ -75,16 +73,6 @@ class RunFacts:
     requests_sent: int
     stopped: str | None = None
     arguments: tuple[str, ...] = ()
-
-
-def spec_hashes(spec_dir: Path) -> dict[str, str]:
-    """sha256 of the spec files the run held the target to."""
-    out = {}
-    for name in ("openapi.yaml", "errata.yaml", "requirements.yaml"):
-        path = spec_dir / name
-        if path.is_file():
-            out[name] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return out
 
 
 def build_report(

@@ -28,8 +28,8 @@ from xml.etree import ElementTree
 
 from mmconform import __version__
 from mmconform._version import Version
-from mmconform.contract import Contract, load_contract
-from mmconform.report._build import _applicable_requirements, spec_hashes
+from mmconform.contract import Contract, load_contract, spec_hashes
+from mmconform.report._build import _applicable_requirements
 from mmconform.report._model import verdict_of
 from mmconform.report._write import schema_problems
 

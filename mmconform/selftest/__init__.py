@@ -8,7 +8,8 @@ failed. The score and the table go to the reports folder (``selftest.json``, ``s
 where the conformance report picks the score up.
 
 Modules: ``_catalogue`` (the mutants), ``_runner`` (one run per mutant, in parallel),
-``_summary`` (score, table and files), ``__main__`` (the command line).
+``_summary`` (score, table and files), ``_shards`` (splitting a selection over machines),
+``_merge`` (their files back into one score), ``__main__`` (the command line).
 """
 
 from mmconform.selftest._catalogue import (
@@ -19,6 +20,7 @@ from mmconform.selftest._catalogue import (
     build_catalogue,
     sample,
 )
+from mmconform.selftest._merge import MergeError, merge_shards
 from mmconform.selftest._runner import (
     MutantRunOptions,
     Outcome,
@@ -26,21 +28,29 @@ from mmconform.selftest._runner import (
     run_mutant,
     run_mutants,
 )
-from mmconform.selftest._summary import Score, score_of, write_results
+from mmconform.selftest._shards import Shard, catalogue_fingerprint, expected_seconds, split
+from mmconform.selftest._summary import Provenance, Score, score_of, write_results
 
 __all__ = [
     "AREAS",
     "KNOWN_SURVIVORS",
     "SAMPLE_BENIGN_OPERATIONS",
+    "MergeError",
     "Mutant",
     "MutantRunOptions",
     "Outcome",
+    "Provenance",
     "Score",
+    "Shard",
     "build_catalogue",
+    "catalogue_fingerprint",
     "child_environment",
+    "expected_seconds",
+    "merge_shards",
     "run_mutant",
     "run_mutants",
     "sample",
     "score_of",
+    "split",
     "write_results",
 ]

@@ -9,7 +9,11 @@ Four sources feed it:
   so an operation added to the spec adds its cells here);
 * ``proxy`` - the fault proxy's mutations (``mmconform.proxy``), applied in front of a faithful
   stub: faults, and benign changes of form (key order, gzip, chunked transfer, latency...);
-* ``variant`` - the stub's stricter-than-upstream variants: correct servers, hence benign.
+* ``variant`` - the stub's stricter-than-upstream variants: correct servers, hence benign;
+* ``version`` - the version matrix: the faithful stub imitating each version the suite claims
+  (``SUPPORTED_VERSIONS``) as a Team Edition build and as a licensed Enterprise build, each a
+  correct server the whole gate must pass. They run only when asked for (``--source
+  version``): one per runner is the way to spread the matrix over CI machines.
 
 A fault is *killed* when a run of the suites against it fails; a benign mutant *passes* when the
 run passes. Faults that no black-box test can catch are listed in ``KNOWN_SURVIVORS`` with the
@@ -29,6 +33,7 @@ from mmconform.contract import (
     LOCAL,
     MATRIX_COLUMNS,
     REFUSED,
+    SUPPORTED_VERSIONS,
     Contract,
     MatrixConditions,
     load_contract,
@@ -40,6 +45,7 @@ from mmconform.stub import DEFAULT_SERVER_VERSION, Fault, Variant
 __all__ = [
     "AREAS",
     "KNOWN_SURVIVORS",
+    "ON_REQUEST",
     "SAMPLE_BENIGN_OPERATIONS",
     "Mutant",
     "build_catalogue",
@@ -47,7 +53,9 @@ __all__ = [
 ]
 
 Kind = Literal["fault", "benign"]
-Source = Literal["stub", "cell", "proxy", "variant"]
+Source = Literal["stub", "cell", "proxy", "variant", "version"]
+#: sources the default selection leaves out (asked for by name)
+ON_REQUEST: Final = ("version",)
 
 #: The areas a mutant belongs to (the table groups and the sample picks by area): the fault
 #: areas, then the benign changes.
@@ -85,6 +93,10 @@ class Mutant:
     description: str
     #: the Mattermost version the stub imitates for this mutant (None: the stub's default)
     server_version: str | None = None
+    #: "team" for a Team Edition build (None: the stub's default, Enterprise)
+    edition: str | None = None
+    #: whether the stub starts with the project's test license installed
+    licensed: bool = False
 
     @property
     def survivor_reason(self) -> str | None:
@@ -96,7 +108,7 @@ def build_catalogue(contract: Contract | None = None) -> list[Mutant]:
     """Every mutant, faults first (stub, cells, proxy), then the benign ones."""
     contract = contract or load_contract()
     mutants = [*_stub_faults(), *_cell_faults(contract), *_proxy("fault"), *_variants()]
-    mutants += _proxy("benign")
+    mutants += [*_proxy("benign"), *_versions()]
     keys = [m.key for m in mutants]
     duplicates = sorted({k for k in keys if keys.count(k) > 1})
     if duplicates:
@@ -189,6 +201,30 @@ def _proxy(kind: Kind) -> list[Mutant]:
         for mutation in MUTATIONS.values()
         if mutation.kind == kind
     ]
+
+
+def _versions() -> list[Mutant]:
+    """The version matrix: every claimed version, as Team Edition and as licensed Enterprise."""
+    mutants = []
+    for version in SUPPORTED_VERSIONS:
+        for edition, licensed in (("team", False), ("enterprise", True)):
+            name = f"{version}-{edition}"
+            build = "a Team Edition build" if edition == "team" else "a licensed Enterprise build"
+            mutants.append(
+                Mutant(
+                    key=f"version:{name}",
+                    kind="benign",
+                    source="version",
+                    name=name,
+                    area="benign",
+                    operations=(),
+                    description=f"a correct server: {version}, {build}",
+                    server_version=version,
+                    edition=edition,
+                    licensed=licensed,
+                )
+            )
+    return mutants
 
 
 def _variants() -> list[Mutant]:

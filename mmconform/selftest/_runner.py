@@ -28,6 +28,9 @@ from typing import Final, Literal
 from mmconform._wire import ChildServerError, child_server
 from mmconform.selftest._catalogue import Mutant
 
+#: the test license a licensed target starts with (in the project's fixtures/licenses)
+LICENSE_NAME: Final = "valid.mattermost-license"
+
 __all__ = ["MutantRunOptions", "Outcome", "child_environment", "run_mutant", "run_mutants"]
 
 Verdict = Literal["killed", "survived", "passed", "false alarm", "error"]
@@ -105,7 +108,8 @@ def run_mutant(mutant: Mutant, options: MutantRunOptions) -> Outcome:
     with tempfile.TemporaryDirectory(prefix="mmconform-selftest-") as tmp:
         work = Path(tmp)
         try:
-            with _target_for(mutant, work) as target_file:
+            license_file = options.project_dir / "fixtures" / "licenses" / LICENSE_NAME
+            with _target_for(mutant, work, license_file) as target_file:
                 return _judge(mutant, *_run_pytest(mutant, target_file, work, options))
         except ChildServerError as exc:
             return Outcome(mutant, "error", "", 0.0, -1, str(exc))
@@ -220,7 +224,7 @@ def child_environment() -> dict[str, str]:
 
 
 @contextmanager
-def _target_for(mutant: Mutant, work: Path) -> Iterator[Path]:
+def _target_for(mutant: Mutant, work: Path, license_file: Path) -> Iterator[Path]:
     """A running target with the mutant switched on; yields its target file."""
     stub_args: list[str] = []
     if mutant.source in ("stub", "cell"):
@@ -229,6 +233,10 @@ def _target_for(mutant: Mutant, work: Path) -> Iterator[Path]:
         stub_args = ["--variant", mutant.name]
     if mutant.server_version is not None:
         stub_args += ["--server-version", mutant.server_version]
+    if mutant.edition == "team":
+        stub_args.append("--team-edition")
+    if mutant.licensed:
+        stub_args += ["--license-file", str(license_file)]
     environment = child_environment()
     with ExitStack() as stack:
         stub_target = work / "stub.toml"

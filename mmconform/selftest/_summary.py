@@ -16,8 +16,22 @@ from typing import Any
 
 from mmconform.selftest._catalogue import AREAS
 from mmconform.selftest._runner import Outcome
+from mmconform.selftest._shards import Shard
 
-__all__ = ["Score", "format_row", "format_summary", "header", "score_of", "write_results"]
+__all__ = [
+    "FORMAT",
+    "Provenance",
+    "Score",
+    "format_row",
+    "format_summary",
+    "header",
+    "results_name",
+    "score_of",
+    "write_results",
+]
+
+#: the version of the selftest file's layout
+FORMAT = 2
 
 _KEY_WIDTH = 46
 
@@ -109,6 +123,35 @@ def format_summary(outcomes: Sequence[Outcome], wall_seconds: float) -> str:
     return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class Provenance:
+    """What a selftest file was made from, so that shards of one selection can be merged and
+    shards of another refused: the fingerprint of the selection (before it was sharded), the
+    contract's spec hashes, and which shard this is."""
+
+    selection: str
+    selected: int
+    contract: dict[str, str]
+    shard: Shard | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "selection": self.selection,
+            "selected": self.selected,
+            "contract": dict(self.contract),
+            "shard": None
+            if self.shard is None
+            else {"index": self.shard.index, "count": self.shard.count},
+        }
+
+
+def results_name(shard: Shard | None) -> str:
+    """``selftest.json``, or ``selftest-shard-K-of-N.json`` for one shard."""
+    return (
+        "selftest.json" if shard is None else f"selftest-shard-{shard.index}-of-{shard.count}.json"
+    )
+
+
 def write_results(
     folder: Path,
     outcomes: Sequence[Outcome],
@@ -116,11 +159,15 @@ def write_results(
     wall_seconds: float,
     sample: bool,
     jobs: int,
+    provenance: Provenance,
 ) -> Path:
-    """Write ``selftest.json`` and ``selftest.md`` into ``folder``; return the JSON's path."""
+    """Write the JSON file (``results_name``) and its Markdown table into ``folder``; return
+    the JSON's path."""
     folder.mkdir(parents=True, exist_ok=True)
     score = score_of(outcomes)
     document: dict[str, Any] = {
+        "format": FORMAT,
+        "provenance": provenance.as_dict(),
         "summary": {
             "killed": score.killed,
             "total": score.total,
@@ -135,9 +182,9 @@ def write_results(
         "jobs": jobs,
         "mutants": [_entry(outcome) for outcome in outcomes],
     }
-    path = folder / "selftest.json"
+    path = folder / results_name(provenance.shard)
     path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    (folder / "selftest.md").write_text(_markdown(outcomes, wall_seconds), encoding="utf-8")
+    path.with_suffix(".md").write_text(_markdown(outcomes, wall_seconds), encoding="utf-8")
     return path
 
 
