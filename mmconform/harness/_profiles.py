@@ -10,6 +10,13 @@ phase gives most coverage targets (one setting with a wrong type, one section wi
 subset of its settings...) several variants that differ only in which wrong type or which subset
 (``PUT /config`` alone gets about 1,500 cases for 660 targets). ``gate`` and ``dev`` send one case
 per target there; ``deep`` sends every variant.
+
+schemathesis' ``ignored_auth`` check sends each case again without credentials (and with wrong
+ones) to see it refused: a third of the contract suite's requests went to asking every operation
+the same question thousands of times. ``gate`` and ``dev`` ask it of the first
+``auth_probes`` cases of each operation in each generation mode (valid and invalid data);
+``deep`` asks it of every case. (``test_session_required`` asks every session operation once
+more, on its own.)
 """
 
 from __future__ import annotations
@@ -32,6 +39,9 @@ class Profile:
     description: str
     #: every coverage-phase variant of a target on large request bodies (False: the first one)
     coverage_variants: bool = False
+    #: cases per operation and generation mode that ``ignored_auth`` re-sends without
+    #: credentials (None: every case)
+    auth_probes: int | None = 3
 
 
 PROFILES: dict[str, Profile] = {
@@ -44,8 +54,9 @@ PROFILES: dict[str, Profile] = {
         500,
         False,
         None,
-        "nightly fuzzing: 500 examples, random seed, every coverage variant",
+        "nightly fuzzing: 500 examples, random seed, every coverage variant and auth probe",
         coverage_variants=True,
+        auth_probes=None,
     ),
 }
 

@@ -9,6 +9,7 @@ applicable check, counts the requests and words failures.
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -152,6 +153,11 @@ def checks_by_name(names: frozenset[str]) -> list[Any]:
     return [known[name] for name in sorted(names)]
 
 
+@functools.cache
+def _ignored_auth_check() -> tuple[Any, ...]:
+    return tuple(checks_by_name(frozenset({"ignored_auth"})))
+
+
 def _schemathesis_config(
     *,
     target: Target,
@@ -206,6 +212,7 @@ class CaseRunner:
     _exempt: dict[str, list[Any]] = field(default_factory=dict)
     _large_body: dict[str, bool] = field(default_factory=dict)
     _covered: set[tuple[str, str, str, str]] = field(default_factory=set)
+    _auth_probes: dict[tuple[str, str], int] = field(default_factory=dict)
     _session: requests.Session | None = None
 
     @property
@@ -230,6 +237,23 @@ class CaseRunner:
             names = self.contract.exempt_checks(operation_id, self.server_version)
             self._exempt[operation_id] = checks_by_name(names)
         return self._exempt[operation_id]
+
+    def checks_to_skip(self, case: Any, operation_id: str) -> list[Any]:
+        """The checks not to run on this case: the errata's exemptions, and ``ignored_auth``
+        once the operation's auth probes for the case's generation mode are used up (see
+        ``Profile.auth_probes``)."""
+        excluded = self.excluded_checks(operation_id)
+        quota = self.profile.auth_probes
+        if quota is None:
+            return excluded
+        meta = getattr(case, "meta", None)
+        mode = str(meta.generation.mode.value) if meta is not None else "stateful"
+        key = (operation_id, mode)
+        done = self._auth_probes.get(key, 0)
+        if done >= quota:
+            return [*excluded, *_ignored_auth_check()]
+        self._auth_probes[key] = done + 1
+        return excluded
 
     def is_repeated_variant(self, case: Any, operation_id: str) -> bool:
         """Whether ``case`` is a coverage-phase variant of a target this run already sent a
@@ -303,7 +327,7 @@ class CaseRunner:
         operation_id = operation_id or self.operation_id(case)
         self.requests_sent += 1
         try:
-            run_checks(self.excluded_checks(operation_id))
+            run_checks(self.checks_to_skip(case, operation_id))
         except FailureGroup as exc:
             raise FailureGroup(
                 list(exc.exceptions), self.message(case, response, operation_id, exc)

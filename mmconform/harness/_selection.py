@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Final
 
 import pytest
 
@@ -26,8 +27,10 @@ from mmconform.report import UNSUPPORTED_PREFIX
 
 __all__ = [
     "CONFORMANCE_MARK",
+    "SUITE_ORDER",
     "Selection",
     "TargetFacts",
+    "in_feedback_order",
     "item_operation_label",
     "missing_role_reason",
     "select",
@@ -257,3 +260,31 @@ def _skip_for_missing_roles(item: pytest.Item, roles_given: Sequence[str]) -> No
             if role in ROLES and role not in roles_given:
                 item.add_marker(pytest.mark.skip(reason=missing_role_reason(role)))
                 return
+
+
+#: The order the suites run in, cheap and decisive first: the scenarios (a few seconds), the
+#: permission matrix and visibility, the official clients, then the contract suite's thousands
+#: of generated cases. With ``-x`` a fault is found in seconds. A suite not named here runs just
+#: before the contract suite.
+SUITE_ORDER: Final = ("scenarios", "permissions", "clients", "contract")
+
+
+def in_feedback_order(
+    items: Sequence[pytest.Item],
+    is_conformance: Callable[[pytest.Item], bool],
+    suite_of: Callable[[pytest.Item], str],
+) -> list[pytest.Item]:
+    """``items`` with the conformance tests in ``SUITE_ORDER``; a stable sort (the order within
+    a suite is kept) that leaves every other test where it was."""
+    contract = SUITE_ORDER.index("contract")
+
+    def rank(item: pytest.Item) -> float:
+        suite = suite_of(item)
+        return SUITE_ORDER.index(suite) if suite in SUITE_ORDER else contract - 0.5
+
+    slots = [index for index, item in enumerate(items) if is_conformance(item)]
+    ordered = sorted((items[index] for index in slots), key=rank)
+    result = list(items)
+    for index, item in zip(slots, ordered, strict=True):
+        result[index] = item
+    return result

@@ -52,7 +52,13 @@ from mmconform.harness._run import (
     suites_dirs,
 )
 from mmconform.harness._schemathesis import ContractRun, build_contract_run
-from mmconform.harness._selection import CONFORMANCE_MARK, TargetFacts, item_operations, select
+from mmconform.harness._selection import (
+    CONFORMANCE_MARK,
+    TargetFacts,
+    in_feedback_order,
+    item_operations,
+    select,
+)
 from mmconform.harness._server_facts import ServerFacts
 from mmconform.harness._server_state import ServerState
 from mmconform.harness._target import Target, TargetError, resolve_target
@@ -358,6 +364,11 @@ class ConformanceSession:
         if dropped:
             config.hook.pytest_deselected(items=[item for item in items if item in dropped])
             items[:] = [item for item in items if item not in dropped]
+        items[:] = in_feedback_order(
+            items,
+            lambda item: item.get_closest_marker(CONFORMANCE_MARK) is not None,
+            lambda item: suite_of(item, self.config),
+        )
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")

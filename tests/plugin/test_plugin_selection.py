@@ -145,3 +145,66 @@ def test_state_changing_tests_are_grouped_only_on_a_shared_target(
     assert ping is None
     # Each xdist worker runs its own embedded stub: no worker can disturb another's state.
     assert _groups_given(pytestconfig, shared_target=False) == [None, None, None]
+
+
+class _Item:
+    def __init__(self, name: str, suite: str, conformance: bool = True) -> None:
+        self.name, self.suite, self.conformance = name, suite, conformance
+
+
+def test_cheap_decisive_suites_run_first_and_other_tests_keep_their_place() -> None:
+    from mmconform.harness._selection import SUITE_ORDER, in_feedback_order
+
+    items = [
+        _Item("c1", "clients"),
+        _Item("k1", "contract"),
+        _Item("own", "tests", conformance=False),
+        _Item("p1", "permissions"),
+        _Item("x1", "custom"),
+        _Item("s1", "scenarios"),
+        _Item("k2", "contract"),
+        _Item("s2", "scenarios"),
+    ]
+    ordered = in_feedback_order(
+        items,  # type: ignore[arg-type]
+        lambda item: item.conformance,  # type: ignore[attr-defined]
+        lambda item: item.suite,  # type: ignore[attr-defined]
+    )
+    names = [item.name for item in ordered]
+    assert names == ["s1", "s2", "own", "p1", "c1", "x1", "k1", "k2"]
+    assert SUITE_ORDER[0] == "scenarios"
+    assert SUITE_ORDER[-1] == "contract"
+
+
+def test_auth_probes_are_asked_a_few_times_per_operation_and_mode_except_in_deep() -> None:
+    from types import SimpleNamespace
+
+    from mmconform.harness._profiles import PROFILES
+    from mmconform.harness._schemathesis import CaseRunner
+    from mmconform.harness._target import Target
+
+    def case(mode: str) -> object:
+        return SimpleNamespace(
+            meta=SimpleNamespace(generation=SimpleNamespace(mode=SimpleNamespace(value=mode)))
+        )
+
+    for name, expected in (("gate", 3), ("dev", 3), ("deep", None)):
+        runner = CaseRunner(
+            contract=CONTRACT,
+            target=Target(url="http://h"),
+            role="system_admin",
+            profile=PROFILES[name],
+            seed=1,
+            server_version=None,
+        )
+        asked = {
+            mode: sum(
+                not any(
+                    getattr(check, "__name__", "") == "ignored_auth"
+                    for check in runner.checks_to_skip(case(mode), "GetLogs")
+                )
+                for _ in range(10)
+            )
+            for mode in ("positive", "negative")
+        }
+        assert asked == {"positive": expected or 10, "negative": expected or 10}, name
