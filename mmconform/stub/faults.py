@@ -91,6 +91,12 @@ class Fault(enum.Enum):
     TEST_NOTIFICATION_REFUSED_TO_USERS = "TEST_NOTIFICATION_REFUSED_TO_USERS"
     VERSION_ID_LICENSE_FLAG_WRONG = "VERSION_ID_LICENSE_FLAG_WRONG"
     REQUEST_ID_BODY_MISMATCH = "REQUEST_ID_BODY_MISMATCH"
+    AUDITS_PER_PAGE_CAPPED_AT_100 = "AUDITS_PER_PAGE_CAPPED_AT_100"
+    AUDITS_LATER_PAGES_EMPTY = "AUDITS_LATER_PAGES_EMPTY"
+    LOGS_CLAIM_FILE_LOGGING_OFF = "LOGS_CLAIM_FILE_LOGGING_OFF"
+    LOGS_PAGE_ORDER_UNSTABLE = "LOGS_PAGE_ORDER_UNSTABLE"
+    PING_HEALTH_THRESHOLD_IGNORED = "PING_HEALTH_THRESHOLD_IGNORED"
+    CONFIG_EMPTY_SECRETS_MASKED = "CONFIG_EMPTY_SECRETS_MASKED"
 
     @classmethod
     def parse(cls, name: str) -> Fault:
@@ -250,6 +256,18 @@ _DESCRIPTIONS: dict[Fault, str] = {
     Fault.REQUEST_ID_BODY_MISMATCH: (
         "an AppError's `request_id` is not the answer's `X-Request-Id`"
     ),
+    Fault.AUDITS_PER_PAGE_CAPPED_AT_100: "GET /audits gives at most 100 audits a page, not 200",
+    Fault.AUDITS_LATER_PAGES_EMPTY: "GET /audits answers every page after the first with nothing",
+    Fault.LOGS_CLAIM_FILE_LOGGING_OFF: (
+        'GET /logs answers `[""]`, as with file logging off, while LogSettings.EnableFile is on'
+    ),
+    Fault.LOGS_PAGE_ORDER_UNSTABLE: "GET /logs gives a page's lines in another order at each read",
+    Fault.PING_HEALTH_THRESHOLD_IGNORED: (
+        "ping says OK whatever ServiceSettings.GoroutineHealthThreshold says"
+    ),
+    Fault.CONFIG_EMPTY_SECRETS_MASKED: (
+        "GET /config masks an empty secret as if it held one, instead of showing it empty"
+    ),
 }
 
 _BUSY_READ = ("GetServerBusyExpires",)
@@ -339,6 +357,12 @@ _METADATA: dict[Fault, tuple[str, tuple[str, ...]]] = {
     Fault.TEST_NOTIFICATION_REFUSED_TO_USERS: ("notifications", ("TestNotification",)),
     Fault.VERSION_ID_LICENSE_FLAG_WRONG: ("headers", ()),
     Fault.REQUEST_ID_BODY_MISMATCH: ("errors", ()),
+    Fault.AUDITS_PER_PAGE_CAPPED_AT_100: ("paging", ("GetAudits",)),
+    Fault.AUDITS_LATER_PAGES_EMPTY: ("paging", ("GetAudits",)),
+    Fault.LOGS_CLAIM_FILE_LOGGING_OFF: ("logs", ("GetLogs",)),
+    Fault.LOGS_PAGE_ORDER_UNSTABLE: ("paging", ("GetLogs",)),
+    Fault.PING_HEALTH_THRESHOLD_IGNORED: ("ping", ("GetPing",)),
+    Fault.CONFIG_EMPTY_SECRETS_MASKED: ("config", ("GetConfig",)),
 }
 #: faults whose operations the stub's default version does not have
 _SERVER_VERSIONS: dict[Fault, str] = {

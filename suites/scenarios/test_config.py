@@ -93,15 +93,54 @@ def _patch(client: httpx.Client, verdict: Verdict, body: dict[str, Any]) -> http
     return response
 
 
-def _empty_secret(config: dict[str, Any]) -> Path_:
-    """A secret the target stores empty (writing it can be undone), or skip."""
+def _empty_secret(
+    admin_client: httpx.Client, verdict: Verdict, target: Target, client_for: ClientFor
+) -> Path_:
+    """A secret the target stores empty (writing it can be undone).
+
+    GET /config shows an empty secret empty. Where it shows every secret masked, the config
+    in clear over the local-mode socket (newer servers) says which are really set, so that a
+    server masking empty secrets too fails here rather than making the scenario skip. The
+    scenario skips only when every secret holds a value, or nothing can tell."""
+    response = verdict.record(admin_client.get(CONFIG))
+    verdict.status(response, 200, what="GET /config")
+    config = verdict.json_object(response)
     for path in MASKED_WHEN_SET:
         if get_path(config, path) == "":
             return path
+    in_clear = _config_in_clear(target, client_for)
+    if in_clear is None:
+        pytest.skip(
+            "every secret setting reads masked (GET /config), and nothing tells which hold a "
+            "value (no local-mode socket that shows the config in clear); a scenario that "
+            "wrote one could not put it back, since the server never shows it"
+        )
+    empty = [path for path in MASKED_WHEN_SET if get_path(in_clear, path) == ""]
+    if empty:
+        verdict.fail(
+            f"{dotted(empty[0])} shown empty: it holds no secret (GET /config over the "
+            "local-mode socket shows it empty)",
+            received=shown(empty[0], get_path(config, empty[0])),
+            response=response,
+        )
     pytest.skip(
-        "every secret setting of the target holds a value; a scenario that wrote one could "
-        "not put it back, since the server never shows it"
+        "every secret setting of the target holds a value (the local-mode socket shows them); "
+        "a scenario that wrote one could not put it back"
     )
+
+
+def _config_in_clear(target: Target, client_for: ClientFor) -> dict[str, Any] | None:
+    """The config with its secrets in clear, over the local-mode socket (None without one, or
+    where this version masks secrets there too)."""
+    if target.local_socket is None:
+        return None
+    response = client_for(LOCAL).get(CONFIG)
+    if response.status_code != 200:
+        return None
+    body = response.json()
+    if not isinstance(body, dict) or get_path(body, ALWAYS_MASKED[0]) == CONFIG_MASK:
+        return None
+    return body
 
 
 def _secret_paths(config: dict[str, Any]) -> list[Path_]:
@@ -154,9 +193,12 @@ def test_secrets_come_back_masked(role: str, client_for: ClientFor, verdict: Ver
 @pytest.mark.mm_role("system_admin")
 @pytest.mark.mm_global_state("config")
 def test_a_secret_written_is_read_back_masked(
-    admin_client: httpx.Client, admin_config: dict[str, Any], verdict: Verdict
+    admin_client: httpx.Client,
+    client_for: ClientFor,
+    target: Target,
+    verdict: Verdict,
 ) -> None:
-    path = _empty_secret(admin_config)
+    path = _empty_secret(admin_client, verdict, target, client_for)
     _patch(admin_client, verdict, nested(path, "mmconform-secret-value"))
     value = get_path(_get(admin_client, verdict), path)
     verdict.check(
@@ -173,7 +215,6 @@ def test_a_secret_written_is_read_back_masked(
 @pytest.mark.mm_global_state("config")
 def test_a_masked_value_sent_back_keeps_the_stored_secret(
     admin_client: httpx.Client,
-    admin_config: dict[str, Any],
     client_for: ClientFor,
     target: Target,
     verdict: Verdict,
@@ -181,7 +222,7 @@ def test_a_masked_value_sent_back_keeps_the_stored_secret(
     """The mask sent back where the stored secret is empty must leave it empty (a server that
     stored the mask would now show it masked), by PATCH and by PUT. Where the local-mode socket
     shows secrets in clear, a secret set and then echoed back masked is also read back whole."""
-    path = _empty_secret(admin_config)
+    path = _empty_secret(admin_client, verdict, target, client_for)
     _patch(admin_client, verdict, nested(path, CONFIG_MASK))
     value = get_path(_get(admin_client, verdict), path)
     verdict.check(
@@ -204,10 +245,9 @@ def test_a_masked_value_sent_back_keeps_the_stored_secret(
     )
     if target.local_socket is None:
         return
-    local = client_for(LOCAL)
-    in_clear = local.get(CONFIG).json()
-    if get_path(in_clear, ALWAYS_MASKED[0]) == CONFIG_MASK:
+    if _config_in_clear(target, client_for) is None:
         return  # this version masks secrets on the local socket too
+    local = client_for(LOCAL)
     secret = "mmconform-kept-secret"
     _patch(admin_client, verdict, nested(path, secret))
     echoed = _get(admin_client, verdict)

@@ -127,6 +127,78 @@ BATCHES: dict[str, list[Caught]] = {
             "logs.paging",
         ),
     ],
+    # What a scenario needs of the target, broken: each must fail, not skip (see
+    # test_validation_preconditions.py for the inventory of the suites' skips).
+    "preconditions: audit-cap+file-logging+health+empty-secret": [
+        Caught(
+            Fault.AUDITS_PER_PAGE_CAPPED_AT_100,
+            "test_logs_audits.py::test_audit_pages_default_to_60_and_stop_at_200",
+            "audits.paging-limits",
+            "100 audits",
+        ),
+        Caught(
+            Fault.LOGS_CLAIM_FILE_LOGGING_OFF,
+            "test_logs_audits.py::test_log_pages_count_back_from_the_newest_line",
+            "logs.paging",
+            "LogSettings.EnableFile is on",
+        ),
+        Caught(
+            Fault.LOGS_CLAIM_FILE_LOGGING_OFF,
+            "test_logs_audits.py::test_posted_line_appears_where_its_level_says",
+            "logs.posted-line-appears",
+            "LogSettings.EnableFile is on",
+        ),
+        Caught(
+            Fault.LOGS_CLAIM_FILE_LOGGING_OFF,
+            "test_logs_audits.py::test_developer_mode_opens_post_log_to_everyone",
+            "logs.developer-mode",
+            "LogSettings.EnableFile is on",
+        ),
+        Caught(
+            Fault.PING_HEALTH_THRESHOLD_IGNORED,
+            "test_ping.py::test_unhealthy_server_answers_500_with_the_ping_body",
+            "ping.unhealthy-500",
+            "GoroutineHealthThreshold reads back 1",
+        ),
+        Caught(
+            Fault.PING_HEALTH_THRESHOLD_IGNORED,
+            "test_ping.py::test_rest_semantics_answer_200_when_unhealthy",
+            "ping.rest-semantics",
+            "GoroutineHealthThreshold reads back 1",
+        ),
+        Caught(
+            Fault.CONFIG_EMPTY_SECRETS_MASKED,
+            "test_config.py::test_a_secret_written_is_read_back_masked",
+            "config.secrets-masked",
+            "local-mode socket shows it empty",
+        ),
+        Caught(
+            Fault.CONFIG_EMPTY_SECRETS_MASKED,
+            "test_config.py::test_a_masked_value_sent_back_keeps_the_stored_secret",
+            "config.masked-value-keeps-secret",
+            "local-mode socket shows it empty",
+        ),
+    ],
+    "preconditions: later-audit-pages+log-order": [
+        Caught(
+            Fault.AUDITS_LATER_PAGES_EMPTY,
+            "test_logs_audits.py::test_audits_come_newest_first_and_pages_move_back_in_time",
+            "audits.newest-first",
+            "page 1 not empty",
+        ),
+        Caught(
+            Fault.AUDITS_LATER_PAGES_EMPTY,
+            "test_logs_audits.py::test_audit_pages_default_to_60_and_stop_at_200",
+            "audits.paging-limits",
+            "older audits they did not",
+        ),
+        Caught(
+            Fault.LOGS_PAGE_ORDER_UNSTABLE,
+            "test_logs_audits.py::test_log_pages_count_back_from_the_newest_line",
+            "logs.paging",
+            "differ only by lines written in between",
+        ),
+    ],
     "busy-stays+put+license": [
         Caught(Fault.BUSY_CLEAR_IGNORED, "test_busy.py::test_delete_clears_busy", "busy.clear"),
         Caught(
