@@ -46,8 +46,9 @@ class ReportWriter:
         self.session = session
         self.folder = folder
         self.verdict: str | None = None
-        #: what an INCOMPLETE verdict did to the exit code, in words
+        #: what an INCOMPLETE verdict did to the exit code, in words, and whether it failed it
         self.incomplete_note: str | None = None
+        self.incomplete_failed = False
         self.written: list[Path] = []
         self.bundle: Path | None = None
         self.refused: str | None = None
@@ -169,6 +170,7 @@ class ReportWriter:
         if incomplete_fails(policy, narrowed):
             if session.exitstatus == pytest.ExitCode.OK:
                 session.exitstatus = EXIT_INCOMPLETE
+                self.incomplete_failed = True
                 self.incomplete_note = f"the run is incomplete: exit {EXIT_INCOMPLETE} " + (
                     "(--mm-incomplete=fail)"
                     if policy == "fail"
@@ -218,8 +220,9 @@ class ReportWriter:
             terminalreporter.write_sep("=", "mmconform: verdict", bold=True)
             terminalreporter.write_line(f"mmconform: {self.verdict}")
         if self.incomplete_note is not None:
-            failed = self.incomplete_note.startswith("the run is incomplete: exit")
-            terminalreporter.write_line(f"mmconform: {self.incomplete_note}", red=failed)
+            terminalreporter.write_line(
+                f"mmconform: {self.incomplete_note}", red=self.incomplete_failed
+            )
         if self.written:
             names = ", ".join(dict.fromkeys(path.name for path in self.written))
             where = self.written[0].parent

@@ -175,7 +175,8 @@ def prune(base: Path, keep: int, *, dry_run: bool = False) -> list[Path]:
 def _state(marker: Path, host: str) -> tuple[bool, bool]:
     """(running, abandoned) from a run's marker."""
     if not marker.is_file():
-        return False, False
+        # a directory still empty is one being made right now (the marker comes next)
+        return not any(marker.parent.iterdir()), False
     try:
         data = json.loads(marker.read_text(encoding="utf-8"))
         pid, marker_host = int(data["pid"]), str(data["host"])
