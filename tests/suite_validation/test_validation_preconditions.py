@@ -17,8 +17,9 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
-from mmconform.stub import Fault
-from tests.suite_validation.test_validation_scenarios import BATCHES
+from mmconform.stub import Fault, StubOptions, start_stub
+from tests._pytest_run import run_suites_against_stub
+from tests.suite_validation.test_validation_scenarios import BATCHES, SCENARIOS
 
 ROOT = Path(__file__).resolve().parents[2]
 _SKIPS = ("pytest.skip", "pytest.xfail", "pytest.importorskip")
@@ -99,8 +100,9 @@ SKIPS: dict[str, Skip] = {
         "data",
         "a secret stored empty: empty in GET /config, or, where every secret reads masked, empty "
         "in the config in clear over the local-mode socket; an empty secret shown masked fails "
-        "the scenario. It skips when every secret holds a value (a written secret could not be "
-        "put back) or nothing shows the config in clear",
+        "the scenario. Where every secret holds a value, a single sign-on secret is emptied for "
+        "the scenario with --allow-destructive (the config guard's copy in clear puts it back); "
+        "it skips without that option, or when nothing shows the config in clear",
         (
             (
                 Fault.CONFIG_EMPTY_SECRETS_MASKED,
@@ -254,3 +256,47 @@ def test_a_target_breaking_a_precondition_fails_the_scenario() -> None:
         "role",
         "run",
     }
+
+
+#: Every secret the stub keeps, set: a target on which no secret is empty.
+_ALL_SECRETS_SET = {
+    "LdapSettings": {"BindPassword": "held-ldap"},
+    "FileSettings": {
+        "AmazonS3SecretAccessKey": "held-s3",
+        "ExportAmazonS3SecretAccessKey": "held-export-s3",
+    },
+    "EmailSettings": {"SMTPPassword": "held-smtp"},
+    "GitLabSettings": {"Secret": "held-gitlab"},
+    "GoogleSettings": {"Secret": "held-google"},
+    "Office365Settings": {"Secret": "held-office365"},
+    "OpenIdSettings": {"Secret": "held-openid"},
+    "MessageExportSettings": {"GlobalRelaySettings": {"SMTPPassword": "held-relay"}},
+}
+
+MADE = (
+    f"{SCENARIOS}/test_logs_audits.py::test_audit_pages_default_to_60_and_stop_at_200",
+    f"{SCENARIOS}/test_config.py::test_a_secret_written_is_read_back_masked",
+    f"{SCENARIOS}/test_config.py::test_a_masked_value_sent_back_keeps_the_stored_secret",
+)
+
+
+def test_what_a_target_lacks_the_run_makes_where_it_may(tmp_path: Path) -> None:
+    """A fresh target with a handful of audits and no empty secret: with --allow-destructive
+    the scenarios make more than 200 audits (audited requests) and empty a single sign-on secret
+    for their duration, judge, and leave every secret as it was."""
+    with start_stub(StubOptions(config_overrides=_ALL_SECRETS_SET)) as stub:
+        assert len(stub.state.audits) < 50
+        result = run_suites_against_stub(stub, tmp_path, *MADE)
+        secrets = {
+            section: stub.state.config[section] for section in ("OpenIdSettings", "GitLabSettings")
+        }
+        audits = len(stub.state.audits)
+    outcomes = {
+        line.split()[1]: line.split()[0]
+        for line in result.stdout.splitlines()
+        if line.startswith(("PASSED ", "FAILED ", "SKIPPED ", "ERROR "))
+    }
+    assert outcomes == dict.fromkeys(MADE, "PASSED"), result.stdout[-6000:]
+    assert audits > 200
+    assert secrets["OpenIdSettings"]["Secret"] == "held-openid"  # emptied, then put back
+    assert secrets["GitLabSettings"]["Secret"] == "held-gitlab"
