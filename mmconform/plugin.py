@@ -10,21 +10,24 @@ nothing.
 
 Exit codes besides pytest's own (0-5): 10 target unreachable, 11 target misconfigured (bad
 target file, invalid token, token of the wrong role, embedded stub failed), 12 the suite left the
-server's state changed (config differs from the start snapshot, or the server is still busy).
+server's state changed (config differs from the start snapshot, or the server is still busy),
+13 ``--certify`` refused an incomplete run, 14 the verdict is INCOMPLETE (on the whole gate by
+default; see ``--mm-incomplete``).
 """
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from mmconform.harness import _profiles
 from mmconform.harness._clients import DEFAULT_TIMEOUT, Transport
+from mmconform.harness._completeness import INCOMPLETE_POLICIES
 from mmconform.harness._health import DEFAULT_BUDGET, DEFAULT_THRESHOLD
 from mmconform.harness._outcomes import OutcomeWriter
 from mmconform.harness._pytest_compat import repair_rootdir
+from mmconform.harness._report_folder import ReportFolder
 from mmconform.harness._reporting import ReportWriter
 from mmconform.harness._run import RunOptions, conformance_requested, is_xdist_worker
 from mmconform.harness._selection import MARKERS
@@ -126,9 +129,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="DIR",
         type=Path,
         default=None,
-        help="Where a suite run writes its JUnit XML (junit.xml) and Allure results "
-        "(allure-results/) unless --junitxml / --alluredir say otherwise (default: "
-        "<rootdir>/reports). Only for runs of the conformance suites.",
+        help="The reports folder (default: <rootdir>/reports). Each suite run writes into a "
+        "directory of its own, DIR/runs/<UTC time>-<id>/ (junit.xml, allure-results/ unless "
+        "--junitxml / --alluredir say otherwise, conformance.json/.html/.md, "
+        "permission-matrix.json), and points DIR/latest at it when it ends. Old runs stay "
+        "until `python -m mmconform.report prune --keep N` removes them.",
     )
     group.addoption(
         "--no-reports",
@@ -136,6 +141,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         default=False,
         help="Write no report files unless --junitxml / --alluredir ask for them.",
+    )
+    group.addoption(
+        "--mm-incomplete",
+        dest="mm_incomplete",
+        metavar="auto|fail|pass",
+        choices=INCOMPLETE_POLICIES,
+        default="auto",
+        help="What an INCOMPLETE verdict does to the exit code: fail (exit 14), pass (exit 0) "
+        "or auto (default): fail on the whole gate, pass on a run narrowed with -k, -m, "
+        "--operation, --deselect, --ignore, --lf, node ids or paths inside the suites.",
     )
     group.addoption(
         "--mm-budget",
@@ -194,8 +209,9 @@ def pytest_configure(config: pytest.Config) -> None:
     options = _run_options(config)
     if conformance_requested(config):
         _profiles.register_profiles()
+    folder = ReportFolder(config)
     if conformance_requested(config, only=True):
-        _default_report_outputs(config)
+        _default_report_outputs(config, folder)
     if options.transport.insecure:
         # Said once, in the run's header; not once per request.
         config.addinivalue_line(
@@ -205,7 +221,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, PLUGIN_NAME)
     config.pluginmanager.register(OutcomeWriter(session), f"{PLUGIN_NAME}-outcomes")
-    config.pluginmanager.register(ReportWriter(session), f"{PLUGIN_NAME}-reports")
+    config.pluginmanager.register(folder, f"{PLUGIN_NAME}-report-folder")
+    config.pluginmanager.register(ReportWriter(session, folder), f"{PLUGIN_NAME}-reports")
 
 
 def _run_options(config: pytest.Config) -> RunOptions:
@@ -251,6 +268,7 @@ def _run_options(config: pytest.Config) -> RunOptions:
         budget=float(budget) or None,
         breaker_threshold=int(stop_after),
         certify=certify,
+        incomplete=str(config.getoption("mm_incomplete")),
     )
 
 
@@ -262,17 +280,39 @@ def _hypothesis_profile_option(config: pytest.Config) -> str | None:
     return str(value) if value else None
 
 
-def _default_report_outputs(config: pytest.Config) -> None:
-    """A suite run writes JUnit XML and Allure results to ``reports/`` unless told otherwise."""
-    if config.getoption("mm_no_reports"):
+def _default_report_outputs(config: pytest.Config, folder: ReportFolder) -> None:
+    """A suite run writes JUnit XML and Allure results into its own reports directory unless
+    told otherwise (nothing is made for --help, --version, --collect-only and the like)."""
+    if folder.base is None or not _runs_tests(config):
         return
-    reports = Path(config.getoption("mm_reports_dir") or config.rootpath / "reports")
-    if not getattr(config.option, "xmlpath", None):
-        config.option.xmlpath = str(reports / "junit.xml")
-    if hasattr(config.option, "allure_report_dir") and not config.option.allure_report_dir:
-        allure_dir = reports / "allure-results"
-        if not is_xdist_worker(config):
-            # Results of an earlier run would be merged into this one's report: start clean.
-            # Workers share the controller's folder and must not wipe each other's files.
-            shutil.rmtree(allure_dir, ignore_errors=True)
-        config.option.allure_report_dir = str(allure_dir)
+    wants_junit = not getattr(config.option, "xmlpath", None)
+    wants_allure = (
+        hasattr(config.option, "allure_report_dir") and not config.option.allure_report_dir
+    )
+    if not (wants_junit or wants_allure):
+        return
+    run = folder.run_dir()
+    if run is None:
+        return
+    if wants_junit:
+        config.option.xmlpath = str(run / "junit.xml")
+    if wants_allure:
+        config.option.allure_report_dir = str(run / "allure-results")
+
+
+def _runs_tests(config: pytest.Config) -> bool:
+    """Whether this invocation runs tests (not --help, --version, --collect-only, --fixtures,
+    --markers, --setup-plan)."""
+    option = config.option
+    return not any(
+        getattr(option, name, False)
+        for name in (
+            "help",
+            "version",
+            "collectonly",
+            "showfixtures",
+            "show_fixtures_per_test",
+            "markers",
+            "setupplan",
+        )
+    )

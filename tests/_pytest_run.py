@@ -22,7 +22,8 @@ def run_pytest(
     mmconform and pytest variables of the outer run (and CI, which changes the default
     Hypothesis profile) are not passed on, so the child sees only what ARGS and ``env`` say.
     A child run in this checkout that names no reports folder writes its reports to a
-    temporary one: children running at once would otherwise share ``reports/``.
+    temporary one: the checkout's ``reports/`` belongs to the person's own runs, and
+    ``tests/conftest.py`` fails a session that changed it.
     """
     if Path(cwd).resolve() == _ROOT and not any(
         arg == "--no-reports" or arg.startswith("--reports-dir") for arg in args

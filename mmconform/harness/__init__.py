@@ -8,6 +8,7 @@ it are private (an import-linter contract in ``pyproject.toml`` holds ``fixtures
 from mmconform._wire import Secret, redact
 from mmconform.harness._clients import Transport, make_client
 from mmconform.harness._exitcodes import (
+    EXIT_INCOMPLETE,
     EXIT_STATE_NOT_RESTORED,
     EXIT_TARGET_MISCONFIGURED,
     EXIT_TARGET_UNREACHABLE,
@@ -38,6 +39,7 @@ __all__ = [
     # the session and how to reach it
     "CONFORMANCE_MARK",
     # exit codes
+    "EXIT_INCOMPLETE",
     "EXIT_STATE_NOT_RESTORED",
     "EXIT_TARGET_MISCONFIGURED",
     "EXIT_TARGET_UNREACHABLE",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "EXIT_CERTIFICATION_REFUSED",
+    "EXIT_INCOMPLETE",
     "EXIT_STATE_NOT_RESTORED",
     "EXIT_TARGET_MISCONFIGURED",
     "EXIT_TARGET_UNREACHABLE",
@@ -20,6 +21,10 @@ EXIT_STATE_NOT_RESTORED = 12
 #: --certify: the run is incomplete (a requirement not proved, a role missing...), so no
 #: certification bundle was written.
 EXIT_CERTIFICATION_REFUSED = 13
+#: The verdict is INCOMPLETE (a requirement not proved, a role missing, the run stopped...) on
+#: a run whose --mm-incomplete policy fails it: the whole gate by default (auto), any run with
+#: fail.
+EXIT_INCOMPLETE = 14
 
 
 class TargetProblem(Exception):

@@ -1,9 +1,11 @@
-"""Writing the run's reports at its end: conformance.json/.html/.md, the permission matrix, and
-with ``--certify`` a certification bundle.
+"""The run's verdict and reports at its end: conformance.json/.html/.md, the permission matrix,
+with ``--certify`` a certification bundle, and the exit code an INCOMPLETE verdict calls for.
 
-A plugin object of its own, registered next to the session: it writes after every other
+A plugin object of its own, registered next to the session: it acts after every other
 ``pytest_sessionfinish`` (JUnit XML included, which the bundle holds) and before the terminal
-summary, where it says what it wrote and the verdict.
+summary, where it says the verdict, why a run is incomplete and what would complete it, and
+where the reports are. The reports go to the run's own directory (``_report_folder``), which
+it then points ``latest`` at.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from mmconform._wire import redact
-from mmconform.harness._exitcodes import EXIT_CERTIFICATION_REFUSED
+from mmconform.harness._completeness import incomplete_fails, narrowing
+from mmconform.harness._exitcodes import EXIT_CERTIFICATION_REFUSED, EXIT_INCOMPLETE
+from mmconform.harness._report_folder import ReportFolder
 from mmconform.report import (
     INCOMPLETE,
     Deselection,
@@ -38,9 +42,13 @@ _WORKER_DESELECTIONS = "mmconform_deselected"
 class ReportWriter:
     """Writes the reports of one run (in the xdist controller, or the only process)."""
 
-    def __init__(self, session: ConformanceSession) -> None:
+    def __init__(self, session: ConformanceSession, folder: ReportFolder) -> None:
         self.session = session
+        self.folder = folder
         self.verdict: str | None = None
+        #: what an INCOMPLETE verdict did to the exit code, in words, and whether it failed it
+        self.incomplete_note: str | None = None
+        self.incomplete_failed = False
         self.written: list[Path] = []
         self.bundle: Path | None = None
         self.refused: str | None = None
@@ -120,28 +128,63 @@ class ReportWriter:
         if conformance.is_worker:
             self._hand_over(session)
             return
-        folder = conformance.reports_dir
-        if folder is None or not conformance.results.tests:
+        try:
+            self._conclude(session)
+        finally:
+            self.folder.finish()
+
+    def _conclude(self, session: pytest.Session) -> None:
+        """The verdict, the exit code it calls for, and the reports (with a reports folder)."""
+        conformance = self.session
+        if not conformance.results.tests:
             return
-        if conformance.results.cells():
-            self.written.append(conformance.results.write_matrix(folder / "permission-matrix.json"))
         target = self.report_target_facts()
+        folder = self.folder.run_dir()
+        if folder is not None and conformance.results.cells():
+            self.written.append(conformance.results.write_matrix(folder / "permission-matrix.json"))
         if target is None:
             return
+        narrowed = narrowing(conformance.config)
         report = build_report(
             contract=conformance.contract,
             target=target,
-            run=self._run_facts(int(session.exitstatus)),
+            run=self._run_facts(int(session.exitstatus), narrowed),
             tests=list(conformance.results.tests.values()),
             deselected=self.all_deselections(),
-            selftest=_selftest(folder),
+            selftest=_selftest(self.folder.base) if self.folder.base else None,
         )
+        status = report["verdict"]["status"]
+        self.verdict = f"{status} ({'; '.join(report['verdict']['reasons'])})"
+        if status == INCOMPLETE and not conformance.options.certify:
+            self._judge_incomplete(session, narrowed)
+        report["run"]["exit_status"] = int(session.exitstatus)
+        if folder is None:
+            return
         self.written += write_report(report, folder)
-        self.verdict = f"{report['verdict']['status']} ({'; '.join(report['verdict']['reasons'])})"
         if conformance.options.certify:
             self._certify(session, report, target, folder)
 
-    def _run_facts(self, exit_status: int) -> RunFacts:
+    def _judge_incomplete(self, session: pytest.Session, narrowed: list[str]) -> None:
+        """Exit 14 where --mm-incomplete says an INCOMPLETE verdict fails this run."""
+        policy = self.session.options.incomplete
+        if incomplete_fails(policy, narrowed):
+            if session.exitstatus == pytest.ExitCode.OK:
+                session.exitstatus = EXIT_INCOMPLETE
+                self.incomplete_failed = True
+                self.incomplete_note = f"the run is incomplete: exit {EXIT_INCOMPLETE} " + (
+                    "(--mm-incomplete=fail)"
+                    if policy == "fail"
+                    else "(the whole gate; --mm-incomplete=pass accepts an incomplete run)"
+                )
+            return
+        self.incomplete_note = "the run is incomplete, which does not fail it: " + (
+            "--mm-incomplete=pass"
+            if policy == "pass"
+            else f"it was narrowed ({', '.join(narrowed)}); the whole gate, or "
+            "--mm-incomplete=fail, fails on INCOMPLETE"
+        )
+
+    def _run_facts(self, exit_status: int, narrowed: list[str]) -> RunFacts:
         conformance = self.session
         arguments = tuple(
             redact(str(arg), conformance.target.secrets if conformance.target else {})
@@ -156,6 +199,7 @@ class ReportWriter:
             requests_sent=conformance.requests_sent,
             stopped=conformance.stopped,
             arguments=arguments,
+            narrowed=tuple(narrowed),
         )
 
     def _certify(
@@ -172,13 +216,24 @@ class ReportWriter:
         self.bundle = make_bundle(folder, report, dict(target.configuration), folder)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if self.verdict is None:
-            return
-        terminalreporter.write_sep("=", "mmconform: verdict", bold=True)
-        terminalreporter.write_line(f"mmconform: {self.verdict}")
-        names = ", ".join(path.name for path in self.written)
+        if self.verdict is not None:
+            terminalreporter.write_sep("=", "mmconform: verdict", bold=True)
+            terminalreporter.write_line(f"mmconform: {self.verdict}")
+        if self.incomplete_note is not None:
+            terminalreporter.write_line(
+                f"mmconform: {self.incomplete_note}", red=self.incomplete_failed
+            )
         if self.written:
-            terminalreporter.write_line(f"mmconform: reports in {self.written[0].parent}: {names}")
+            names = ", ".join(dict.fromkeys(path.name for path in self.written))
+            where = self.written[0].parent
+            latest = f" (also {self.folder.latest})" if self.folder.latest else ""
+            terminalreporter.write_line(f"mmconform: reports in {where}{latest}: {names}")
+        elif self.folder.latest is not None and self.folder.made is not None:
+            terminalreporter.write_line(
+                f"mmconform: run directory {self.folder.made} (also {self.folder.latest})"
+            )
+        if self.folder.problem is not None:
+            terminalreporter.write_line(f"mmconform: note: {self.folder.problem}", yellow=True)
         if self.bundle is not None:
             terminalreporter.write_line(
                 f"mmconform: certification bundle {self.bundle} "
@@ -189,7 +244,9 @@ class ReportWriter:
 
 
 def _selftest(folder: Path) -> dict[str, Any] | None:
-    """The suite's own mutation score, when ``python -m mmconform.selftest`` left one."""
+    """The suite's own mutation score, when ``python -m mmconform.selftest`` left one in the
+    reports folder (``selftest.json`` lies in the base, next to ``runs/``: it describes the
+    suite, not one run)."""
     import json
 
     path = folder / "selftest.json"

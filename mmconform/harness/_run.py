@@ -45,6 +45,8 @@ class RunOptions:
     breaker_threshold: int = DEFAULT_THRESHOLD
     #: --certify: write a certification bundle (gate profile and every role required)
     certify: bool = False
+    #: --mm-incomplete: what an INCOMPLETE verdict does to the exit code (auto, fail, pass)
+    incomplete: str = "auto"
 
 
 def suites_dirs(config: pytest.Config) -> list[Path]:

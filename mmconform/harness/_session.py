@@ -17,7 +17,6 @@ import os
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, NoReturn
 
 import httpx
@@ -384,13 +383,6 @@ class ConformanceSession:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.results.add(report)
-
-    @property
-    def reports_dir(self) -> Path | None:
-        """Where this run writes its reports (None with --no-reports)."""
-        if self.config.getoption("mm_no_reports"):
-            return None
-        return Path(self.config.getoption("mm_reports_dir") or self.config.rootpath / "reports")
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_call(self, item: pytest.Item) -> None:

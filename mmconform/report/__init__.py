@@ -5,7 +5,8 @@ its JSON Schema), ``conformance.html`` (one self-contained page) and ``conforman
 job summary); with ``--certify`` it also packs a certification bundle that
 ``python -m mmconform.certify verify BUNDLE`` checks. Modules: ``_model`` (statuses and the
 verdict), ``_build`` (the report as data), ``_html``, ``_markdown``, ``_write`` (files and
-schema), ``_bundle`` (certification bundles).
+schema), ``_bundle`` (certification bundles), ``_runs`` (one directory per run under a reports
+base, the ``latest`` link, and pruning old runs: ``python -m mmconform.report prune --keep N``).
 """
 
 from mmconform.report._build import (
@@ -32,6 +33,17 @@ from mmconform.report._model import (
     highest,
     verdict_of,
 )
+from mmconform.report._runs import (
+    LATEST,
+    RUNS,
+    RunDirectory,
+    finish_run,
+    latest_run,
+    list_runs,
+    new_run_directory,
+    point_latest,
+    prune,
+)
 from mmconform.report._write import REPORT_FILES, report_schema, schema_problems, write_report
 
 __all__ = [
@@ -39,19 +51,28 @@ __all__ = [
     "CONFORMANT_WITH_UNSUPPORTED",
     "INCOMPLETE",
     "LADDER",
+    "LATEST",
     "NOT_CONFORMANT",
     "REPORT_FILES",
     "REPORT_FORMAT",
+    "RUNS",
     "UNSUPPORTED_PREFIX",
     "Cell",
     "Deselection",
+    "RunDirectory",
     "RunFacts",
     "TargetFacts",
     "TestResult",
     "Verdict",
     "build_report",
+    "finish_run",
     "highest",
+    "latest_run",
+    "list_runs",
     "make_bundle",
+    "new_run_directory",
+    "point_latest",
+    "prune",
     "render_html",
     "render_markdown",
     "report_schema",

@@ -73,6 +73,8 @@ class RunFacts:
     requests_sent: int
     stopped: str | None = None
     arguments: tuple[str, ...] = ()
+    #: how the person running it left tests out (``-k ...``; empty for the whole gate)
+    narrowed: tuple[str, ...] = ()
 
 
 def build_report(
@@ -94,6 +96,7 @@ def build_report(
         claimed_features=target.features,
         missing_roles=target.missing_roles,
         stopped=run.stopped,
+        narrowed=run.narrowed,
     )
     report: dict[str, Any] = {
         "format": REPORT_FORMAT,
@@ -117,6 +120,7 @@ def build_report(
             "requests_sent": run.requests_sent,
             "stopped": run.stopped,
             "arguments": list(run.arguments),
+            "narrowed": list(run.narrowed),
         },
         "target": _target(target),
         "verdict": verdict.as_dict(),

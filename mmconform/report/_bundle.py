@@ -163,6 +163,7 @@ def _verdict_problems(report: Mapping[str, Any], contract: Contract) -> list[str
         claimed_features=target["features"],
         missing_roles=target["missing_roles"],
         stopped=report["run"]["stopped"],
+        narrowed=report["run"].get("narrowed", ()),
     )
     problems = []
     if recomputed.status != report["verdict"]["status"]:

@@ -32,7 +32,12 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         f"**Target** {target['url']} — Mattermost {target['server_version'] or 'unknown'}, "
         f"{target['edition'] or 'edition unknown'} build, {licensed}",
         f"**Run** profile `{run['profile']}`, seed `{run['seed']}`, {run['duration_seconds']} s, "
-        f"mmconform {report['suite']['version']}",
+        f"mmconform {report['suite']['version']}, exit {run['exit_status']}",
+        *(
+            [f"**Partial run**: narrowed with {', '.join(run['narrowed'])}"]
+            if run.get("narrowed")
+            else []
+        ),
         "",
         "| passed | failed | error | skipped | unsupported |",
         "|---:|---:|---:|---:|---:|",

@@ -7,7 +7,9 @@ an operation or a category takes the highest status of its tests.
 
 The verdict of a run: NOT CONFORMANT when any test failed; otherwise INCOMPLETE when the suite
 broke, the run stopped early, a role was missing, or a requirement that applies (and whose
-features the target claims) was not proved; otherwise CONFORMANT WITH UNSUPPORTED FEATURES when
+features the target claims) was not proved, each reason saying what was missing and what would
+complete the run (the role's token, the data or setting a skipped test lacked, the tests a
+narrowed run left out); otherwise CONFORMANT WITH UNSUPPORTED FEATURES when
 something was unsupported; otherwise CONFORMANT. It is computed from the raw test results alone,
 so anyone can recompute it from a report.
 """
@@ -115,11 +117,15 @@ def verdict_of(
     claimed_features: Iterable[str],
     missing_roles: Sequence[str] = (),
     stopped: str | None = None,
+    narrowed: Sequence[str] = (),
 ) -> Verdict:
     """The run's verdict from its raw test results.
 
     ``tests`` are :meth:`TestResult.as_dict` records; ``requirements`` maps every requirement
-    that applies to the target to the features it needs.
+    that applies to the target to the features it needs; ``narrowed`` says how the person
+    running it left tests out (``-k ...``), which only changes the words of an INCOMPLETE
+    verdict. Each reason of an INCOMPLETE verdict says what is missing and what would complete
+    the run.
     """
     outcomes = [str(test["outcome"]) for test in tests]
     reasons: list[str] = []
@@ -128,24 +134,30 @@ def verdict_of(
         return Verdict(NOT_CONFORMANT, (f"{failed} test(s) failed",))
     errors = outcomes.count("error")
     if errors:
-        reasons.append(f"{errors} test(s) could not run (suite errors)")
+        reasons.append(
+            f"{errors} test(s) could not run (suite errors): their errors say why; "
+            "run again once that is mended"
+        )
     if stopped:
-        reasons.append(f"the run stopped early: {stopped}")
+        reasons.append(f"the run stopped early: {stopped}; run again when the target answers")
     if missing_roles:
-        reasons.append(f"roles not given: {', '.join(missing_roles)}")
+        reasons.append(
+            f"roles not given: {', '.join(missing_roles)}; give a token for each "
+            "([tokens] in the target file, or MMCONFORM_TOKEN_<ROLE>)"
+        )
     claimed = set(claimed_features)
-    by_requirement: dict[str, list[str]] = {}
+    by_requirement: dict[str, list[Mapping[str, Any]]] = {}
     for test in tests:
         for req in test.get("requirements", ()):
-            by_requirement.setdefault(str(req), []).append(str(test["outcome"]))
+            by_requirement.setdefault(str(req), []).append(test)
     unproved = sorted(
         req
         for req, needs in requirements.items()
-        if set(needs) <= claimed and not _proved_or_unsupported(by_requirement.get(req, []))
+        if set(needs) <= claimed
+        and not _proved_or_unsupported([str(t["outcome"]) for t in by_requirement.get(req, [])])
     )
     if unproved:
-        shown = ", ".join(unproved[:8]) + (" ..." if len(unproved) > 8 else "")
-        reasons.append(f"{len(unproved)} requirement(s) not proved: {shown}")
+        reasons.append(_unproved_reason(unproved, by_requirement, narrowed))
     if reasons:
         return Verdict(INCOMPLETE, tuple(reasons))
     unsupported = outcomes.count("unsupported")
@@ -155,6 +167,52 @@ def verdict_of(
             (f"{unsupported} test(s) of features the target does not claim",),
         )
     return Verdict(CONFORMANT, (f"{outcomes.count('passed')} test(s) passed",))
+
+
+#: How many groups of unproved requirements, and ids per group, a reason names.
+_GROUPS_SHOWN = 4
+_IDS_SHOWN = 6
+_WHY_LENGTH = 160
+
+
+def _unproved_reason(
+    unproved: Sequence[str],
+    by_requirement: Mapping[str, Sequence[Mapping[str, Any]]],
+    narrowed: Sequence[str],
+) -> str:
+    """``N requirement(s) not proved``, grouped by why: the skip reason of their tests (the
+    data, role or feature the target lacked), or that no test of them ran."""
+    groups: dict[str, list[str]] = {}
+    for req in unproved:
+        groups.setdefault(_why_unproved(by_requirement.get(req, ()), narrowed), []).append(req)
+    parts = []
+    for why, ids in sorted(groups.items(), key=lambda item: (-len(item[1]), item[0])):
+        shown = ", ".join(ids[:_IDS_SHOWN]) + (" ..." if len(ids) > _IDS_SHOWN else "")
+        parts.append(f"{shown} ({why})")
+    if len(parts) > _GROUPS_SHOWN:
+        rest = sum(len(ids) for ids in list(groups.values())[_GROUPS_SHOWN:])
+        parts = [*parts[:_GROUPS_SHOWN], f"{rest} more"]
+    return f"{len(unproved)} requirement(s) not proved: " + "; ".join(parts)
+
+
+def _why_unproved(tests: Sequence[Mapping[str, Any]], narrowed: Sequence[str]) -> str:
+    if not tests:
+        if narrowed:
+            return f"no test of it ran: the run was narrowed ({', '.join(narrowed)})"
+        return "no test of it ran: see the deselected tests and why"
+    if any(t["outcome"] == "error" for t in tests):
+        return "its tests could not run"
+    skipped = [t for t in tests if t["outcome"] == "skipped"]
+    message = next(
+        (line.strip() for t in skipped for line in str(t.get("message", "")).splitlines() if line),
+        "",
+    )
+    message = message.removeprefix("Skipped: ")
+    if not message:
+        return "skipped, with no reason given"
+    if len(message) > _WHY_LENGTH:
+        message = message[: _WHY_LENGTH - 1] + "…"
+    return f"skipped: {message}"
 
 
 def _proved_or_unsupported(outcomes: Sequence[str]) -> bool:

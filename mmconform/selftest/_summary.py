@@ -8,6 +8,7 @@ and one entry per mutant; ``selftest.md`` is the same as a table a reviewer can 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -183,9 +184,17 @@ def write_results(
         "mutants": [_entry(outcome) for outcome in outcomes],
     }
     path = folder / results_name(provenance.shard)
-    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    path.with_suffix(".md").write_text(_markdown(outcomes, wall_seconds), encoding="utf-8")
+    _replace(path, json.dumps(document, indent=2) + "\n")
+    _replace(path.with_suffix(".md"), _markdown(outcomes, wall_seconds))
     return path
+
+
+def _replace(path: Path, text: str) -> None:
+    """Write ``path`` in one rename, so that a conformance run reading the score meanwhile sees
+    the old file or the new one, never half of one."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
 
 
 def _entry(outcome: Outcome) -> dict[str, Any]:

@@ -50,6 +50,13 @@ def sanitize(cfg: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def mask_empty_secrets(out: dict[str, Any]) -> None:
+    """Show empty secrets masked too, as if each held one (in place; a deliberate defect)."""
+    for path in SECRETS_NON_EMPTY:
+        if get_path(out, path) == "":
+            set_path(out, path, FAKE_SETTING)
+
+
 def desanitize(new: dict[str, Any], stored: Mapping[str, Any]) -> None:
     """Replace masked values in ``new`` with the stored secrets (in place)."""
     for path in (*SECRETS_ALWAYS, *SECRETS_NON_EMPTY):

@@ -789,6 +789,108 @@ class Fault(enum.Enum):
             ),
         ),
     )
+    # Faults that break what a scenario's precondition relies on: against each, the scenario
+    # must fail where it used to skip.
+    AUDITS_PER_PAGE_CAPPED_AT_100 = FaultRecord(
+        area="paging",
+        operations=("GetAudits",),
+        description="GET /audits gives at most 100 audits a page, not 200",
+        caught_by=(
+            Catch(
+                SCENARIOS + "test_logs_audits.py::test_audit_pages_default_to_60_and_stop_at_200",
+                requirement="audits.paging-limits",
+                says="100 audits",
+            ),
+        ),
+    )
+    AUDITS_LATER_PAGES_EMPTY = FaultRecord(
+        area="paging",
+        operations=("GetAudits",),
+        description="GET /audits answers every page after the first with nothing",
+        caught_by=(
+            Catch(
+                SCENARIOS
+                + "test_logs_audits.py::test_audits_come_newest_first_and_pages_move_back_in_time",
+                requirement="audits.newest-first",
+                says="page 1 not empty",
+            ),
+            Catch(
+                SCENARIOS + "test_logs_audits.py::test_audit_pages_default_to_60_and_stop_at_200",
+                requirement="audits.paging-limits",
+                says="older audits they did not",
+            ),
+        ),
+    )
+    LOGS_CLAIM_FILE_LOGGING_OFF = FaultRecord(
+        area="logs",
+        operations=("GetLogs",),
+        description=(
+            'GET /logs answers `[""]`, as with file logging off, while LogSettings.EnableFile is on'
+        ),
+        caught_by=(
+            Catch(
+                SCENARIOS + "test_logs_audits.py::test_log_pages_count_back_from_the_newest_line",
+                requirement="logs.paging",
+                says="LogSettings.EnableFile is on",
+            ),
+            Catch(
+                SCENARIOS + "test_logs_audits.py::test_posted_line_appears_where_its_level_says",
+                requirement="logs.posted-line-appears",
+                says="LogSettings.EnableFile is on",
+            ),
+            Catch(
+                SCENARIOS + "test_logs_audits.py::test_developer_mode_opens_post_log_to_everyone",
+                requirement="logs.developer-mode",
+                says="LogSettings.EnableFile is on",
+            ),
+        ),
+    )
+    LOGS_PAGE_ORDER_UNSTABLE = FaultRecord(
+        area="paging",
+        operations=("GetLogs",),
+        description="GET /logs gives a page's lines in another order at each read",
+        caught_by=(
+            Catch(
+                SCENARIOS + "test_logs_audits.py::test_log_pages_count_back_from_the_newest_line",
+                requirement="logs.paging",
+                says="differ only by lines written in between",
+            ),
+        ),
+    )
+    PING_HEALTH_THRESHOLD_IGNORED = FaultRecord(
+        area="ping",
+        operations=("GetPing",),
+        description="ping says OK whatever ServiceSettings.GoroutineHealthThreshold says",
+        caught_by=(
+            Catch(
+                SCENARIOS + "test_ping.py::test_unhealthy_server_answers_500_with_the_ping_body",
+                requirement="ping.unhealthy-500",
+                says="GoroutineHealthThreshold reads back 1",
+            ),
+            Catch(
+                SCENARIOS + "test_ping.py::test_rest_semantics_answer_200_when_unhealthy",
+                requirement="ping.rest-semantics",
+                says="GoroutineHealthThreshold reads back 1",
+            ),
+        ),
+    )
+    CONFIG_EMPTY_SECRETS_MASKED = FaultRecord(
+        area="config",
+        operations=("GetConfig",),
+        description="GET /config masks an empty secret as if it held one, instead of showing it empty",
+        caught_by=(
+            Catch(
+                SCENARIOS + "test_config.py::test_a_secret_written_is_read_back_masked",
+                requirement="config.secrets-masked",
+                says="local-mode socket shows it empty",
+            ),
+            Catch(
+                SCENARIOS + "test_config.py::test_a_masked_value_sent_back_keeps_the_stored_secret",
+                requirement="config.masked-value-keeps-secret",
+                says="local-mode socket shows it empty",
+            ),
+        ),
+    )
 
     @classmethod
     def parse(cls, name: str) -> Fault:

@@ -5,8 +5,9 @@ session, the environment config, and reload.
 
 Every scenario that writes puts the original config back (``config_guard``), and the session
 still compares the config at its end with the one it found. Secrets are only ever written
-where the stored value is empty: a secret a scenario overwrote could not be put back, since
-the server never shows it.
+where the stored value is empty (a secret a scenario overwrote could not be put back, since
+the server never shows it), or, with --allow-destructive, where the local-mode socket shows
+the config in clear, so that the guard holds the secret to put back.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import httpx
 import pytest
 
 from mmconform.contract import ANONYMOUS, CONFIG_MASK, LOCAL, Contract, Version, setting_value
-from mmconform.harness import Target
+from mmconform.harness import ConformanceSession, Target
 from suites.scenarios.support_test import (
     FORMAT_CASES,
     Path_,
@@ -92,15 +93,76 @@ def _patch(client: httpx.Client, verdict: Verdict, body: dict[str, Any]) -> http
     return response
 
 
-def _empty_secret(config: dict[str, Any]) -> Path_:
-    """A secret the target stores empty (writing it can be undone), or skip."""
+#: The secrets a scenario may empty for its duration (with --allow-destructive, where the config
+#: guard keeps an exact copy): single sign-on secrets, used only when someone signs in that way.
+EMPTIED_FOR_A_SCENARIO: tuple[Path_, ...] = (
+    ("OpenIdSettings", "Secret"),
+    ("GoogleSettings", "Secret"),
+    ("Office365Settings", "Secret"),
+    ("GitLabSettings", "Secret"),
+)
+
+
+def _empty_secret(
+    admin_client: httpx.Client,
+    verdict: Verdict,
+    target: Target,
+    client_for: ClientFor,
+    mm_session: ConformanceSession,
+) -> Path_:
+    """A secret the target stores empty (writing it can be undone; the caller holds the
+    config guard).
+
+    GET /config shows an empty secret empty. Where it shows every secret masked, the config
+    in clear over the local-mode socket (newer servers) says which are really set, so that a
+    server masking empty secrets too fails here rather than making the scenario skip. Where
+    every secret holds a value, the scenario empties a single sign-on secret for its duration
+    when destructive operations are allowed (the config guard's copy, read over the same
+    socket, holds the value to put back); otherwise it skips, saying so."""
+    response = verdict.record(admin_client.get(CONFIG))
+    verdict.status(response, 200, what="GET /config")
+    config = verdict.json_object(response)
     for path in MASKED_WHEN_SET:
         if setting_value(config, path) == "":
             return path
-    pytest.skip(
-        "every secret setting of the target holds a value; a scenario that wrote one could "
-        "not put it back, since the server never shows it"
-    )
+    in_clear = _config_in_clear(target, client_for)
+    if in_clear is None:
+        pytest.skip(
+            "every secret setting reads masked (GET /config), and nothing tells which hold a "
+            "value (no local-mode socket that shows the config in clear); a scenario that "
+            "wrote one could not put it back, since the server never shows it"
+        )
+    empty = [path for path in MASKED_WHEN_SET if setting_value(in_clear, path) == ""]
+    if empty:
+        verdict.fail(
+            f"{dotted(empty[0])} shown empty: it holds no secret (GET /config over the "
+            "local-mode socket shows it empty)",
+            received=shown(empty[0], setting_value(config, empty[0])),
+            response=response,
+        )
+    held = [path for path in EMPTIED_FOR_A_SCENARIO if has_path(in_clear, path)]
+    if not held or not mm_session.allow_destructive:
+        pytest.skip(
+            "every secret setting of the target holds a value (the local-mode socket shows "
+            "them); with --allow-destructive the scenario empties a single sign-on secret for "
+            "its duration and puts it back"
+        )
+    _patch(admin_client, verdict, nested(held[0], ""))
+    return held[0]
+
+
+def _config_in_clear(target: Target, client_for: ClientFor) -> dict[str, Any] | None:
+    """The config with its secrets in clear, over the local-mode socket (None without one, or
+    where this version masks secrets there too)."""
+    if target.local_socket is None:
+        return None
+    response = client_for(LOCAL).get(CONFIG)
+    if response.status_code != 200:
+        return None
+    body = response.json()
+    if not isinstance(body, dict) or setting_value(body, ALWAYS_MASKED[0]) == CONFIG_MASK:
+        return None
+    return body
 
 
 def _secret_paths(config: dict[str, Any]) -> list[Path_]:
@@ -153,9 +215,13 @@ def test_secrets_come_back_masked(role: str, client_for: ClientFor, verdict: Ver
 @pytest.mark.mm_role("system_admin")
 @pytest.mark.mm_global_state("config")
 def test_a_secret_written_is_read_back_masked(
-    admin_client: httpx.Client, admin_config: dict[str, Any], verdict: Verdict
+    admin_client: httpx.Client,
+    client_for: ClientFor,
+    target: Target,
+    mm_session: ConformanceSession,
+    verdict: Verdict,
 ) -> None:
-    path = _empty_secret(admin_config)
+    path = _empty_secret(admin_client, verdict, target, client_for, mm_session)
     _patch(admin_client, verdict, nested(path, "mmconform-secret-value"))
     value = setting_value(_get(admin_client, verdict), path)
     verdict.check(
@@ -172,15 +238,15 @@ def test_a_secret_written_is_read_back_masked(
 @pytest.mark.mm_global_state("config")
 def test_a_masked_value_sent_back_keeps_the_stored_secret(
     admin_client: httpx.Client,
-    admin_config: dict[str, Any],
     client_for: ClientFor,
     target: Target,
+    mm_session: ConformanceSession,
     verdict: Verdict,
 ) -> None:
     """The mask sent back where the stored secret is empty must leave it empty (a server that
     stored the mask would now show it masked), by PATCH and by PUT. Where the local-mode socket
     shows secrets in clear, a secret set and then echoed back masked is also read back whole."""
-    path = _empty_secret(admin_config)
+    path = _empty_secret(admin_client, verdict, target, client_for, mm_session)
     _patch(admin_client, verdict, nested(path, CONFIG_MASK))
     value = setting_value(_get(admin_client, verdict), path)
     verdict.check(
@@ -203,10 +269,9 @@ def test_a_masked_value_sent_back_keeps_the_stored_secret(
     )
     if target.local_socket is None:
         return
-    local = client_for(LOCAL)
-    in_clear = local.get(CONFIG).json()
-    if setting_value(in_clear, ALWAYS_MASKED[0]) == CONFIG_MASK:
+    if _config_in_clear(target, client_for) is None:
         return  # this version masks secrets on the local socket too
+    local = client_for(LOCAL)
     secret = "mmconform-kept-secret"
     _patch(admin_client, verdict, nested(path, secret))
     echoed = _get(admin_client, verdict)

@@ -49,7 +49,11 @@ def test_a_notice_marked_viewed_is_not_shown_again(client_for: ClientFor, verdic
     verdict.status(before, 200)
     notices = before.json() or []
     if not notices:
-        pytest.skip("the target has no notice for this user to mark")
+        pytest.skip(
+            "the target lists no notice for this user (GET /system/notices as system_user, "
+            "client web); notices come from the server's notice feed (AnnouncementSettings), "
+            "which no API call can fill, so there is none to mark viewed"
+        )
     notice_id = notices[0].get("id")
     marked = verdict.record(user.put("/system/notices/view", json=[notice_id]))
     verdict.status(marked, 200)

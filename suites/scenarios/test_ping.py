@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from mmconform.contract import ANONYMOUS
+from mmconform.contract import ANONYMOUS, setting_value
 from suites.scenarios.support_test import Verdict
 
 PING = "/system/ping"
@@ -152,14 +152,21 @@ def test_device_cannot_receive_notifications_while_push_is_off(
 # --- an unhealthy server -------------------------------------------------------------------------
 
 
+THRESHOLD = ("ServiceSettings", "GoroutineHealthThreshold")
+
+
 @pytest.fixture
 def unhealthy(
     admin_client: httpx.Client,
     anonymous_client: httpx.Client,
     config_guard: dict[str, Any],
-) -> None:
+) -> Callable[[Verdict], None]:
     """The target made unhealthy as upstream's own test does it: a goroutine health threshold
     of 1, which every running server exceeds. The config is put back afterwards.
+
+    The test calls what this returns with its verdict first: whether the threshold took is read
+    from the config, not from the ping the scenarios judge, so a server whose config holds the
+    threshold while its ping still says OK fails the scenario instead of skipping it.
 
     Under xdist the scenario is skipped: an unhealthy server answers every ping with 500,
     which would fail the ping tests running beside it on the other worker."""
@@ -168,23 +175,48 @@ def unhealthy(
             "making the target unhealthy would disturb the ping tests running in parallel; "
             "this scenario runs in serial runs only"
         )
-    patch = {"ServiceSettings": {"GoroutineHealthThreshold": 1}}
+    patch = {THRESHOLD[0]: {THRESHOLD[1]: 1}}
     admin_client.put("/config/patch", json=patch).raise_for_status()
-    probe = anonymous_client.get(PING, params={"use_rest_semantics": "true"})
-    if probe.json().get("status") == "OK":
-        pytest.skip(
-            "the target stayed healthy with ServiceSettings.GoroutineHealthThreshold=1; it "
-            "cannot be made unhealthy through its config"
+
+    def made_unhealthy(verdict: Verdict) -> None:
+        config = verdict.record(admin_client.get("/config"))
+        threshold = setting_value(verdict.json_object(config), THRESHOLD)
+        probe = _ping(anonymous_client, verdict, use_rest_semantics="true")
+        if probe.json().get("status") != "OK":
+            return
+        verdict.check(
+            threshold != 1,
+            'the ping\'s status "UNHEALTHY": ServiceSettings.GoroutineHealthThreshold reads '
+            "back 1 (GET /config), a number of goroutines every running server exceeds",
+            response=probe,
+        )
+        environment = admin_client.get("/config/environment")
+        if (
+            environment.status_code == 200
+            and setting_value(environment.json(), THRESHOLD) is not None
+        ):
+            pytest.skip(
+                "ServiceSettings.GoroutineHealthThreshold is set by an environment variable "
+                "(GET /config/environment), so the API cannot make the target unhealthy"
+            )
+        verdict.fail(
+            "ServiceSettings.GoroutineHealthThreshold 1 after PUT /config/patch set it (no "
+            "environment variable holds it)",
+            received=f"GET /config reads {threshold!r}",
+            response=config,
         )
 
+    return made_unhealthy
 
-@pytest.mark.mm_operation("GetPing", "PatchConfig")
+
+@pytest.mark.mm_operation("GetPing", "PatchConfig", "GetConfig", "GetEnvironmentConfig")
 @pytest.mark.mm_role("system_admin")
 @pytest.mark.mm_global_state("config")
 @pytest.mark.mm_requirement("ping.unhealthy-500")
 def test_unhealthy_server_answers_500_with_the_ping_body(
-    unhealthy: None, anonymous_client: httpx.Client, verdict: Verdict
+    unhealthy: Callable[[Verdict], None], anonymous_client: httpx.Client, verdict: Verdict
 ) -> None:
+    unhealthy(verdict)
     response = _ping(anonymous_client, verdict)
     verdict.status(response, 500)
     body = verdict.json_object(response)
@@ -195,13 +227,14 @@ def test_unhealthy_server_answers_500_with_the_ping_body(
     )
 
 
-@pytest.mark.mm_operation("GetPing", "PatchConfig")
+@pytest.mark.mm_operation("GetPing", "PatchConfig", "GetConfig", "GetEnvironmentConfig")
 @pytest.mark.mm_role("system_admin")
 @pytest.mark.mm_global_state("config")
 @pytest.mark.mm_requirement("ping.rest-semantics")
 def test_rest_semantics_answer_200_when_unhealthy(
-    unhealthy: None, anonymous_client: httpx.Client, verdict: Verdict
+    unhealthy: Callable[[Verdict], None], anonymous_client: httpx.Client, verdict: Verdict
 ) -> None:
+    unhealthy(verdict)
     response = _ping(anonymous_client, verdict, use_rest_semantics="true")
     verdict.status(response, 200, what="use_rest_semantics=true on an unhealthy server")
     body = verdict.json_object(response)

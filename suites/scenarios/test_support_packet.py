@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from mmconform.contract import CONFIG_MASK, Contract, Version, setting_value
-from mmconform.harness import ServerState
+from mmconform.harness import ConformanceSession, ServerState, Target
 from suites.scenarios.support_test import (
     Verdict,
     shown,
@@ -20,16 +20,37 @@ from suites.scenarios.support_test import (
 @pytest.mark.mm_operation("GenerateSupportPacket")
 @pytest.mark.mm_role("system_admin")
 @pytest.mark.mm_global_state("license")
-@pytest.mark.mm_requirement("support.needs-license", "errors.app-error-shape")
+@pytest.mark.mm_requirement(
+    "support.needs-license", "permissions.license-gate", "errors.app-error-shape"
+)
 def test_support_packet_needs_a_license(
-    admin_client: httpx.Client, server_state: ServerState, verdict: Verdict
+    admin_client: httpx.Client,
+    server_state: ServerState,
+    mm_session: ConformanceSession,
+    target: Target,
+    verdict: Verdict,
 ) -> None:
-    if server_state.licensed():
-        pytest.skip("the target is licensed")
-    response = verdict.record(admin_client.get("/system/support_packet"))
-    verdict.app_error(
-        response, status=403, error_id="api.no_license", requirement="support.needs-license"
-    )
+    """On an unlicensed target: as found, or, on a licensed one, with its license removed for
+    the scenario and installed again from ``[target].license_file`` (destructive operations
+    allowed only: the license put back is that file's)."""
+    with server_state.guard({"license"}):
+        if server_state.licensed():
+            if not (mm_session.allow_destructive and target.license_file is not None):
+                pytest.skip(
+                    "the target is licensed; with --allow-destructive and [target].license_file "
+                    "the scenario removes the license for its duration and installs it again"
+                )
+            removed = verdict.record(admin_client.delete("/license"))
+            verdict.status(
+                removed,
+                200,
+                requirement="support.needs-license",
+                what="removing the license for the scenario",
+            )
+        response = verdict.record(admin_client.get("/system/support_packet"))
+        verdict.app_error(
+            response, status=403, error_id="api.no_license", requirement="support.needs-license"
+        )
 
 
 @pytest.mark.mm_operation("GenerateSupportPacket", "UploadLicenseFile", "RemoveLicenseFile")

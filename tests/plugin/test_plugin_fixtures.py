@@ -94,7 +94,14 @@ def target_file(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Path
 
 def test_guards_put_config_and_server_busy_back(project: Path, target_file: Path) -> None:
     (project / "suites" / "test_guards.py").write_text(GUARDS, encoding="utf-8")
-    result = run_pytest(project, "suites", "-p", "no:randomly", f"--target-file={target_file}")
+    result = run_pytest(
+        project,
+        "suites",
+        "-p",
+        "no:randomly",
+        "--mm-incomplete=pass",  # the scratch suites prove none of the requirements
+        f"--target-file={target_file}",
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "5 passed" in result.stdout
 

@@ -161,6 +161,7 @@ def test_suite_run_against_a_refusing_target_ends_fast_with_the_preflight_messag
             "suites/contract",
             "-p",
             "no:cacheprovider",
+            "--no-reports",
             "--target-url",
             f"http://127.0.0.1:{free_port()}",
         ],

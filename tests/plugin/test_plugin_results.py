@@ -44,7 +44,7 @@ def project(tmp_path: Path) -> Path:
 def test_cells_and_their_verdicts_are_written(project: Path, workers: list[str]) -> None:
     result = run_pytest(project, "suites", *workers)
     assert result.returncode == 1, result.stdout
-    matrix = json.loads((project / "reports" / "permission-matrix.json").read_text())
+    matrix = json.loads((project / "reports" / "latest" / "permission-matrix.json").read_text())
     cells = {(c["operation"], c["role"]): c for c in matrix["cells"]}
     assert cells[("GetLogs", "system_user")]["verdict"] == "passed"
     assert cells[("GetLogs", "system_manager")]["expected"] == "allowed"
@@ -54,6 +54,6 @@ def test_cells_and_their_verdicts_are_written(project: Path, workers: list[str])
         403,
         [200],
     )
-    junit = (project / "reports" / "junit.xml").read_text(encoding="utf-8")
+    junit = (project / "reports" / "latest" / "junit.xml").read_text(encoding="utf-8")
     assert 'name="mm_category" value="permissions"' in junit
     assert 'name="mm_requirements" value="auth.session-required"' in junit

@@ -52,7 +52,10 @@ def pytest_itemcollected(item):
 
 
 def run(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return run_pytest(project, "-rs", *args)
+    # The scratch suites prove none of the contract's requirements, so each run of them is
+    # INCOMPLETE; these tests are about other things (tests/plugin/test_plugin_incomplete.py
+    # is about that one).
+    return run_pytest(project, "-rs", "--mm-incomplete=pass", *args)
 
 
 @pytest.fixture
@@ -90,16 +93,28 @@ def test_embedded_stub_allows_destructive_operations(project: Path) -> None:
     assert "4 passed" in result.stdout
 
 
-def test_suite_runs_write_junit_and_allure_results_to_reports(project: Path) -> None:
-    stale = project / "reports" / "allure-results" / "stale-result.json"
-    stale.parent.mkdir(parents=True)
-    stale.write_text("{}", encoding="utf-8")
-    result = run(project, "suites")
-    assert result.returncode == 0, result.stdout
-    junit = (project / "reports" / "junit.xml").read_text(encoding="utf-8")
-    assert 'tests="4"' in junit
-    results = list((project / "reports" / "allure-results").glob("*-result.json"))
-    assert len(results) == 4, results  # one per test; the earlier run's file is gone
+def test_each_suite_run_writes_its_reports_into_a_directory_of_its_own(project: Path) -> None:
+    reports = project / "reports"
+    first = run(project, "suites")
+    assert first.returncode == 0, first.stdout
+    (run_one,) = sorted((reports / "runs").iterdir())
+    before = {p: p.read_bytes() for p in run_one.rglob("*") if p.is_file()}
+    second = run(project, "suites")
+    assert second.returncode == 0, second.stdout
+    run_one_again, run_two = sorted((reports / "runs").iterdir())
+    assert run_one_again == run_one
+    # the first run's reports are untouched, byte for byte, and complete
+    assert {p: p.read_bytes() for p in run_one.rglob("*") if p.is_file()} == before
+    for run_dir in (run_one, run_two):
+        junit = (run_dir / "junit.xml").read_text(encoding="utf-8")
+        assert 'tests="4"' in junit
+        results = list((run_dir / "allure-results").glob("*-result.json"))
+        assert len(results) == 4, results  # one per test, this run's own
+        assert (run_dir / "conformance.json").is_file()
+        assert not (run_dir / ".mmconform-running").exists()
+    # latest is the run that finished last, and the run says where its reports are
+    assert (reports / "latest").resolve() == run_two.resolve()
+    assert f"reports in {run_two}" in second.stdout
 
 
 def test_explicit_report_options_and_project_tests_are_left_alone(project: Path) -> None:
@@ -179,6 +194,7 @@ def test_environment_overrides_the_target_file(
             "-p",
             "no:cacheprovider",
             "suites",
+            "--mm-incomplete=pass",
             f"--target-file={path}",
         ],
         cwd=project,
@@ -224,7 +240,7 @@ def test_space_separated_reports_dir_outside_the_project_works(
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"rootdir: {project}" in result.stdout
     assert "test_own" not in result.stdout
-    assert (reports / "conformance.json").is_file()
+    assert (reports / "latest" / "conformance.json").is_file()
 
 
 def test_profile_and_seed_are_printed(project: Path) -> None:

@@ -30,7 +30,6 @@ from tests._pytest_run import run_pytest
 pytestmark = pytest.mark.xdist_group("report-runs")
 
 ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "reports" / "test-artifacts"
 ROLES = (
     "system_admin",
     "system_manager",
@@ -47,6 +46,7 @@ DATA_SOURCE = "postgres://mmuser:secret-db-password-e4a1c6@db:5432/mattermost"
 class Run:
     returncode: int
     output: str
+    #: the run's own reports directory (``latest`` in the reports folder it was given)
     reports: Path
     license_text: str
 
@@ -91,7 +91,7 @@ def run_suites(
     return Run(
         result.returncode,
         result.stdout + result.stderr,
-        reports,
+        (reports / "latest").resolve(),
         license_path.read_text(encoding="utf-8").strip(),
     )
 
@@ -218,7 +218,11 @@ def _claim_conformance(report: dict[str, object]) -> None:
             lambda b: {"conformance.json": _edited_report(b, _fail_first_test)},
             "conformance.json was changed after the bundle was made",
         ),
-        ("removed-file", lambda b: {"junit.xml": None}, "junit.xml is listed in the manifest but missing"),
+        (
+            "removed-file",
+            lambda b: {"junit.xml": None},
+            "junit.xml is listed in the manifest but missing",
+        ),
     ],
 )
 def test_a_tampered_bundle_is_rejected(
@@ -252,7 +256,9 @@ def test_a_verdict_the_results_do_not_give_is_rejected(faulty: Run, tmp_path: Pa
     report = report_of(faulty)
     bundle = make_bundle(faulty.reports, report, {"tokens": {}}, tmp_path)
     edited = _edited_report(bundle, _claim_conformance)
-    tampered = _rewrite(bundle, tmp_path / "verdict.zip", {"conformance.json": edited}, manifest=True)
+    tampered = _rewrite(
+        bundle, tmp_path / "verdict.zip", {"conformance.json": edited}, manifest=True
+    )
     result = verify(tampered)
     assert result.returncode == 1, result.stdout
     assert "the stated verdict 'CONFORMANT' is not what the results give" in result.stdout
@@ -274,7 +280,9 @@ def test_a_faulty_target_is_not_conformant(faulty: Run) -> None:
 
 
 @pytest.mark.parametrize("fixture", ["certified", "faulty"])
-def test_no_secret_appears_in_anything_written(fixture: str, request: pytest.FixtureRequest) -> None:
+def test_no_secret_appears_in_anything_written(
+    fixture: str, request: pytest.FixtureRequest
+) -> None:
     run: Run = request.getfixturevalue(fixture)
     everything = run.output + run.written()
     secrets = [*TOKENS.values(), SMTP_PASSWORD, DATA_SOURCE, "secret-db-password-e4a1c6"]
@@ -288,15 +296,16 @@ def _chromium() -> str | None:
 
 
 @pytest.mark.parametrize("fixture", ["certified", "faulty"])
-def test_the_html_report_renders_in_a_browser(fixture: str, request: pytest.FixtureRequest) -> None:
+def test_the_html_report_renders_in_a_browser(
+    fixture: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     browser = _chromium()
     if browser is None:
         pytest.skip("Chromium is not installed (Debian: apt-get install chromium)")
     run: Run = request.getfixturevalue(fixture)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    screenshot = ARTIFACTS / f"conformance-{fixture}.png"
-    screenshot.unlink(missing_ok=True)
-    profile = run.reports.parent / f"chromium-{fixture}"
+    # next to the test's other temporary files (pytest's basetemp), never in the checkout
+    screenshot = tmp_path_factory.mktemp("screenshots") / f"conformance-{fixture}.png"
+    profile = tmp_path_factory.mktemp(f"chromium-{fixture}")
     result = subprocess.run(
         [
             browser,

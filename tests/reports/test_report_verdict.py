@@ -57,3 +57,53 @@ def test_the_ladder_only_escalates() -> None:
     assert highest(["passed", "failed", "skipped"]) == "failed"
     assert highest(["failed", "error"]) == "error"
     assert highest([], default="skipped") == "skipped"
+
+
+def skipped(requirement: str, reason: str) -> dict[str, Any]:
+    return {
+        "nodeid": f"t::{requirement}",
+        "outcome": "skipped",
+        "requirements": [requirement],
+        "message": f"Skipped: {reason}\nmore detail",
+    }
+
+
+def test_an_incomplete_verdict_says_what_is_missing_and_what_would_complete_it() -> None:
+    tests = [
+        result("passed", "busy.expires"),
+        skipped("audits.paging-limits", "the target holds 12 audits; more than 200 are needed"),
+    ]
+    requirements = {"busy.expires": (), "audits.paging-limits": (), "logs.paging": ()}
+    verdict = verdict_of(
+        tests,
+        requirements=requirements,
+        claimed_features=(),
+        missing_roles=("system_manager",),
+        stopped="the target stopped answering after 12 requests",
+    )
+    assert verdict.status == INCOMPLETE
+    roles, stopped, unproved = (
+        next(r for r in verdict.reasons if r.startswith(start))
+        for start in ("roles not given", "the run stopped early", "2 requirement(s) not proved")
+    )
+    assert "system_manager" in roles
+    assert "MMCONFORM_TOKEN_<ROLE>" in roles
+    assert "run again when the target answers" in stopped
+    assert (
+        "audits.paging-limits (skipped: the target holds 12 audits; more than 200 are needed)"
+        in unproved
+    )
+    assert "logs.paging (no test of it ran" in unproved
+    assert "busy.expires" not in unproved
+
+
+def test_a_narrowed_run_names_what_it_left_out() -> None:
+    verdict = verdict_of(
+        [result("passed", "busy.expires")],
+        requirements={"busy.expires": (), "logs.paging": ()},
+        claimed_features=(),
+        narrowed=("-k 'busy'",),
+    )
+    assert verdict.status == INCOMPLETE
+    (reason,) = verdict.reasons
+    assert "logs.paging (no test of it ran: the run was narrowed (-k 'busy'))" in reason

@@ -150,6 +150,7 @@ def test_sample_kills_every_fault_passes_every_variant_and_feeds_the_report(
         ROOT, "--operation", "GetPing", "--reports-dir", str(reports), "-q", timeout=300
     )
     assert run.returncode == 0, run.stdout[-3000:]
-    report = json.loads((reports / "conformance.json").read_text())
+    latest = reports / "latest"
+    report = json.loads((latest / "conformance.json").read_text())
     assert report["selftest"]["killed"] == summary["killed"]
-    assert "mutation score" in (reports / "conformance.html").read_text()
+    assert "mutation score" in (latest / "conformance.html").read_text()

@@ -114,6 +114,43 @@ def _audits_cap_ignored(api: Api) -> bool:
     return len(api("GET", "/api/v4/audits?per_page=250").json()) > 200
 
 
+def _audits_capped_at_100(api: Api) -> bool:
+    admin = api.stub.state.users["system_admin"]
+    for _ in range(260):
+        api.stub.state.add_audit(admin, "/api/v4/probe", "127.0.0.1", "")
+    return len(api("GET", "/api/v4/audits?per_page=200").json()) == 100
+
+
+def _later_audit_pages_empty(api: Api) -> bool:
+    admin = api.stub.state.users["system_admin"]
+    for _ in range(20):
+        api.stub.state.add_audit(admin, "/api/v4/probe", "127.0.0.1", "")
+    return api("GET", "/api/v4/audits?page=1&per_page=5").json() is None
+
+
+def _file_logging_claimed_off(api: Api) -> bool:
+    api.stub.state.update_config(LogSettings={"EnableFile": True})
+    api("POST", "/api/v4/logs", json={"level": "ERROR", "message": "probe"})
+    return bool(api("GET", "/api/v4/logs?logs_per_page=5").json() == [""])
+
+
+def _log_page_order_unstable(api: Api) -> bool:
+    for i in range(4):
+        api("POST", "/api/v4/logs", json={"level": "ERROR", "message": f"order-{i}"})
+    first, second = (api("GET", "/api/v4/logs?logs_per_page=4").json() for _ in range(2))
+    return bool(first != second)
+
+
+def _health_threshold_ignored(api: Api) -> bool:
+    api.stub.state.update_config(ServiceSettings={"GoroutineHealthThreshold": 1})
+    return bool(api("GET", "/api/v4/system/ping").json()["status"] == "OK")
+
+
+def _empty_secret_masked(api: Api) -> bool:
+    api.stub.state.update_config(GitLabSettings={"Secret": ""})
+    return bool(api("GET", "/api/v4/config").json()["GitLabSettings"]["Secret"] == FAKE_SETTING)
+
+
 def _invalid_zone_listed(api: Api) -> bool:
     zones = api("GET", "/api/v4/system/timezones", "system_user").json()
     return any(zone not in zoneinfo.available_timezones() for zone in zones)
@@ -353,6 +390,12 @@ PROBES: dict[Fault, Callable[[Api], bool]] = {
         api("GET", "/api/v4/system/ping").headers["X-Version-Id"].endswith(".true")
     ),
     Fault.REQUEST_ID_BODY_MISMATCH: _request_id_mismatch,
+    Fault.AUDITS_PER_PAGE_CAPPED_AT_100: _audits_capped_at_100,
+    Fault.AUDITS_LATER_PAGES_EMPTY: _later_audit_pages_empty,
+    Fault.LOGS_CLAIM_FILE_LOGGING_OFF: _file_logging_claimed_off,
+    Fault.LOGS_PAGE_ORDER_UNSTABLE: _log_page_order_unstable,
+    Fault.PING_HEALTH_THRESHOLD_IGNORED: _health_threshold_ignored,
+    Fault.CONFIG_EMPTY_SECRETS_MASKED: _empty_secret_masked,
 }
 
 

@@ -189,7 +189,7 @@ def run_suite(stub: RunningStub, folder: Path, *args: str) -> SuiteRun:
         timeout=300,
     )
     output = result.stdout + result.stderr
-    matrix_file = reports / "permission-matrix.json"
+    matrix_file = reports / "latest" / "permission-matrix.json"
     cells: dict[Key, str] = {}
     if matrix_file.is_file():
         for cell in json.loads(matrix_file.read_text(encoding="utf-8"))["cells"]:

@@ -62,6 +62,8 @@ def render_config(
         out = cfgmod.clone(cfg)
     else:
         out = access.sanitize(cfg)
+        if ctx.fault(Fault.CONFIG_EMPTY_SECRETS_MASKED):
+            access.mask_empty_secrets(out)
     if not ctx.session.local and not ctx.fault(Fault.CONFIG_UNFILTERED_FOR_READERS):
         out = access.filter_read_in_place(out, _readable(ctx))
     if remove_masked or remove_defaults:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import time
@@ -19,6 +20,9 @@ from mmconform.stub.variants import Variant
 
 #: What the seed's integer query parameters look like (the strict-audits-paging variant).
 _INTEGER_RE = re.compile(r"^[+-]?[0-9]+$")
+
+#: how far LOGS_PAGE_ORDER_UNSTABLE rotates each page it answers (one more at each read)
+_ORDER_SHIFTS = itertools.count()
 
 PER_PAGE_DEFAULT = 60
 PER_PAGE_MAX = 200
@@ -60,8 +64,12 @@ async def get_audits(ctx: Ctx) -> Response:
                 )
     page = parse_page(ctx)
     cap = 10 * PER_PAGE_MAX if ctx.fault(Fault.AUDITS_PER_PAGE_CAP_IGNORED) else PER_PAGE_MAX
+    if ctx.fault(Fault.AUDITS_PER_PAGE_CAPPED_AT_100):
+        cap = PER_PAGE_MAX // 2
     per_page = parse_per_page(ctx, "per_page", PER_PAGE_DEFAULT, cap)
-    if ctx.fault(Fault.AUDITS_OLDEST_FIRST):
+    if page > 0 and ctx.fault(Fault.AUDITS_LATER_PAGES_EMPTY):
+        rows = []
+    elif ctx.fault(Fault.AUDITS_OLDEST_FIRST):
         with ctx.state.lock:
             oldest_first = [a.to_json() for a in ctx.state.audits]
         rows = oldest_first[page * per_page : (page + 1) * per_page]
@@ -93,7 +101,7 @@ async def get_logs(ctx: Ctx) -> Response:
             raise AppError(403, "api.restricted_system_admin")
         ctx.require("get_logs", not_restricted=True)
     st = ctx.state
-    if not st.setting("LogSettings", "EnableFile"):
+    if not st.setting("LogSettings", "EnableFile") or ctx.fault(Fault.LOGS_CLAIM_FILE_LOGGING_OFF):
         return ctx.json([""])
     if not log_location_allowed(str(st.setting("LogSettings", "FileLocation") or "")):
         raise AppError(
@@ -110,6 +118,10 @@ async def get_logs(ctx: Ctx) -> Response:
             lines = st.logs.all()[page * per_page : (page + 1) * per_page]
         else:
             lines = st.logs.page(page, per_page)
+    if ctx.fault(Fault.LOGS_PAGE_ORDER_UNSTABLE) and len(lines) > 1:
+        # a different order at each read, never the true one
+        shift = 1 + next(_ORDER_SHIFTS) % (len(lines) - 1)
+        lines = lines[shift:] + lines[:shift]
     return ctx.json(lines or None)
 
 

@@ -84,7 +84,8 @@ async def get_ping(ctx: Ctx) -> Response:
         with_status = False
     status = "OK"
     threshold = st.setting("ServiceSettings", "GoroutineHealthThreshold")
-    if isinstance(threshold, int) and threshold > 0 and goroutine_count() >= threshold:
+    healthy_anyway = ctx.fault(Fault.PING_HEALTH_THRESHOLD_IGNORED)
+    if isinstance(threshold, int) and 0 < threshold <= goroutine_count() and not healthy_anyway:
         status = "UNHEALTHY"
     body: dict[str, Any] = {
         "AndroidLatestVersion": st.setting("ClientRequirements", "AndroidLatestVersion") or "",
