@@ -7,9 +7,12 @@ paths that do not cover every conformance suites directory. What the target cann
 operation newer than the server, a destructive one that is not allowed, a missing role) does not
 narrow a run: that is the target's answer, and the verdict says so.
 
-``--mm-incomplete=auto`` (the default) fails the whole gate on INCOMPLETE (exit 14) and lets a
-narrowed run pass: someone running ``pytest -k GetLogs`` asked for part of the gate and knows it.
-``fail`` and ``pass`` decide for every run.
+``--mm-incomplete=auto`` (the default) fails the whole gate against a target on INCOMPLETE (exit
+14) and lets a narrowed run pass: someone running ``pytest -k GetLogs`` asked for part of the
+gate and knows it. A run against the embedded stub (no target named) judges no server: it is the
+suite running against its own reference, where an INCOMPLETE verdict (say, no Node.js on this
+machine for the TypeScript client) is reported but does not fail the run. ``fail`` and ``pass``
+decide for every run.
 """
 
 from __future__ import annotations
@@ -81,10 +84,10 @@ def _shown(path: Path, base: Path) -> str:
         return str(path)
 
 
-def incomplete_fails(policy: str, narrowed: list[str]) -> bool:
-    """Whether an INCOMPLETE verdict fails this run."""
+def incomplete_fails(policy: str, narrowed: list[str], *, embedded: bool = False) -> bool:
+    """Whether an INCOMPLETE verdict fails this run (``embedded``: against the embedded stub)."""
     if policy == "fail":
         return True
     if policy == "pass":
         return False
-    return not narrowed
+    return not narrowed and not embedded

@@ -167,7 +167,9 @@ class ReportWriter:
     def _judge_incomplete(self, session: pytest.Session, narrowed: list[str]) -> None:
         """Exit 14 where --mm-incomplete says an INCOMPLETE verdict fails this run."""
         policy = self.session.options.incomplete
-        if incomplete_fails(policy, narrowed):
+        target = self.session.target
+        embedded = target is None or target.embedded
+        if incomplete_fails(policy, narrowed, embedded=embedded):
             if session.exitstatus == pytest.ExitCode.OK:
                 session.exitstatus = EXIT_INCOMPLETE
                 self.incomplete_failed = True
@@ -177,12 +179,19 @@ class ReportWriter:
                     else "(the whole gate; --mm-incomplete=pass accepts an incomplete run)"
                 )
             return
-        self.incomplete_note = "the run is incomplete, which does not fail it: " + (
-            "--mm-incomplete=pass"
-            if policy == "pass"
-            else f"it was narrowed ({', '.join(narrowed)}); the whole gate, or "
-            "--mm-incomplete=fail, fails on INCOMPLETE"
-        )
+        if policy == "pass":
+            why = "--mm-incomplete=pass"
+        elif narrowed:
+            why = (
+                f"it was narrowed ({', '.join(narrowed)}); the whole gate, or "
+                "--mm-incomplete=fail, fails on INCOMPLETE"
+            )
+        else:
+            why = (
+                "it ran against the embedded stub, which judges no server; the whole gate against "
+                "a target, or --mm-incomplete=fail, fails on INCOMPLETE"
+            )
+        self.incomplete_note = "the run is incomplete, which does not fail it: " + why
 
     def _run_facts(self, exit_status: int, narrowed: list[str]) -> RunFacts:
         conformance = self.session

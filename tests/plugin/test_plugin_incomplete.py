@@ -119,6 +119,23 @@ def test_the_policy(policy: str, narrowed: list[str], fails: bool) -> None:
     assert incomplete_fails(policy, narrowed) is fails
 
 
+@pytest.mark.parametrize(("policy", "fails"), [("auto", False), ("fail", True), ("pass", False)])
+def test_the_embedded_stub_judges_no_server_so_auto_reports_incomplete_without_failing(
+    policy: str, fails: bool
+) -> None:
+    assert incomplete_fails(policy, [], embedded=True) is fails
+
+
+def test_a_whole_run_against_the_embedded_stub_reports_incomplete_and_exits_0(
+    project: Path, tmp_path: Path
+) -> None:
+    reports = tmp_path / "reports"
+    result = run_pytest(project, "suites", f"--reports-dir={reports}")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "mmconform: INCOMPLETE" in result.stdout
+    assert "it ran against the embedded stub, which judges no server" in result.stdout
+
+
 def _config(tmp_path: Path, *args: str, **options: Any) -> Any:
     """What narrowing() reads of a pytest config, for a checkout with one suites directory."""
     suites = tmp_path / "suites"
