@@ -21,6 +21,9 @@ from mmconform._wire._serving import (
 )
 from mmconform._wire._target_file import (
     EDITIONS,
+    TOKEN_KINDS,
+    Provisioned,
+    ProvisionedUser,
     TargetFile,
     TargetFileError,
     normalise_url,
@@ -53,8 +56,11 @@ __all__ = [
     "ROLES",
     "SESSION_ERROR_ID",
     "STARTUP_TIMEOUT",
+    "TOKEN_KINDS",
     "CellSpec",
     "ChildServerError",
+    "Provisioned",
+    "ProvisionedUser",
     "Secret",
     "ServerThread",
     "TargetFile",
