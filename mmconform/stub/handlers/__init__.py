@@ -1,9 +1,10 @@
-"""The stub's operations, one module per area."""
+"""The stub's operations, one module per area; and, apart from them, the user routes that
+provisioning needs (test infrastructure, not operations of the contract)."""
 
 from __future__ import annotations
 
 from mmconform.stub._context import Op
-from mmconform.stub.handlers import busy, config, connectivity, license, logs, system
+from mmconform.stub.handlers import busy, config, connectivity, license, logs, system, users
 
 OPERATIONS: list[Op] = [
     *system.OPERATIONS,
@@ -14,4 +15,7 @@ OPERATIONS: list[Op] = [
     *connectivity.OPERATIONS,
 ]
 
-__all__ = ["OPERATIONS"]
+#: Routes served beside the operations for ``mmconform provision`` (``handlers/users.py``).
+INFRASTRUCTURE: list[Op] = list(users.INFRASTRUCTURE)
+
+__all__ = ["INFRASTRUCTURE", "OPERATIONS"]
