@@ -8,13 +8,15 @@ other test through ``mm_operation`` marks. From those and the target's facts com
   among the ``--operation`` selection;
 * the xdist group: items that change the same server-wide state (or states some operation
   changes together) share one group, so ``--dist loadgroup`` never runs them concurrently;
-* skips for roles the target did not give a token for.
+* skips for roles the target did not give a token for: *unsupported* where the target cannot
+  hold the role (``_roles``), otherwise a missing role.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import pytest
 
@@ -22,7 +24,9 @@ from mmconform._components import connected_groups
 from mmconform._version import Version
 from mmconform.contract import FEATURES, ROLES, Contract, Operation, Requirement
 from mmconform.harness._results import describe_item
-from mmconform.report import UNSUPPORTED_PREFIX
+from mmconform.harness._roles import role_skip_reason
+from mmconform.harness._target import Target
+from mmconform.report import UNSUPPORTED_PREFIX, unavailable_role_reason
 
 __all__ = [
     "CONFORMANCE_MARK",
@@ -38,7 +42,8 @@ CONFORMANCE_MARK = "conformance"
 MARKERS = (
     f"{CONFORMANCE_MARK}: a conformance test (collected under suites/; needs a target)",
     "mm_operation(*operation_ids): the spec operations a test exercises",
-    "mm_role(*roles): roles whose tokens the test needs (skipped, with the reason, if absent)",
+    "mm_role(*roles): roles whose tokens the test needs (skipped, with the reason, if absent; "
+    "unsupported where the target cannot hold the role)",
     "mm_destructive: the test changes state a real server cannot afford to lose",
     "mm_refusal_only: the test only sends requests a correct server refuses, and what a wrong "
     "server would do with them is harmless or put back by the test: it runs even where "
@@ -69,6 +74,8 @@ class TargetFacts:
     #: whether xdist workers share the target (False: each runs its own embedded stub, so no
     #: worker can disturb another's server-wide state and tests need no xdist group)
     shared_target: bool = True
+    #: role -> why the target cannot hold it (tests needing it are unsupported)
+    unavailable_roles: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass
@@ -87,12 +94,18 @@ def item_operation_label(item: pytest.Item) -> str | None:
     return label if isinstance(label, str) else None
 
 
-def missing_role_reason(role: str) -> str:
-    """Why a test that needs ``role`` is skipped, and how to give the role."""
-    return (
-        f"role {role} not given: add it to [tokens] of the target file or set "
-        f"MMCONFORM_TOKEN_{role.upper()}"
-    )
+def missing_role_reason(role: str, target: Target | None = None) -> str:
+    """Why a test that needs ``role`` does not run on ``target`` (default: the target of the
+    session active in this process): unsupported where the target cannot hold the role,
+    otherwise the role is missing, and the reason says how to give it."""
+    if target is None:
+        from mmconform.harness._session import active_session  # the session imports this module
+
+        try:
+            target = active_session().target
+        except RuntimeError:
+            target = None
+    return role_skip_reason(role, target)
 
 
 def item_operations(item: pytest.Item, contract: Contract) -> list[Operation]:
@@ -209,7 +222,7 @@ def select(
             item.add_marker(pytest.mark.xdist_group(groups[states[item][0]]))
         requirements = item_requirements(item, contract)
         features = _mark_features(item, requirements, facts.features)
-        _skip_for_missing_roles(item, facts.roles)
+        _skip_for_roles(item, facts)
         describe_item(
             item,
             category=category_of(item),
@@ -251,9 +264,21 @@ def _mark_features(
     return needed
 
 
-def _skip_for_missing_roles(item: pytest.Item, roles_given: Sequence[str]) -> None:
-    for mark in item.iter_markers("mm_role"):
-        for role in mark.args:
-            if role in ROLES and role not in roles_given:
-                item.add_marker(pytest.mark.skip(reason=missing_role_reason(role)))
-                return
+def _skip_for_roles(item: pytest.Item, facts: TargetFacts) -> None:
+    """Skip a test needing a role without a token: unsupported when the target cannot hold
+    one of them, else for the first missing one."""
+    needed = [
+        role
+        for mark in item.iter_markers("mm_role")
+        for role in mark.args
+        if role in ROLES and role not in facts.roles
+    ]
+    unavailable = [role for role in needed if role in facts.unavailable_roles]
+    if unavailable:
+        role = unavailable[0]
+        reason = unavailable_role_reason(role, facts.unavailable_roles[role])
+    elif needed:
+        reason = role_skip_reason(needed[0], None)
+    else:
+        return
+    item.add_marker(pytest.mark.skip(reason=reason))

@@ -30,6 +30,7 @@ from mmconform.report._model import (
     TestResult,
     Verdict,
     highest,
+    unavailable_role_reason,
     verdict_of,
 )
 from mmconform.report._write import REPORT_FILES, report_schema, schema_problems, write_report
@@ -57,6 +58,7 @@ __all__ = [
     "report_schema",
     "schema_problems",
     "spec_hashes",
+    "unavailable_role_reason",
     "verdict_of",
     "verify_bundle",
     "write_report",
