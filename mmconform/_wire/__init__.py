@@ -38,6 +38,7 @@ from mmconform._wire._words import (
     LOCAL,
     MUTANT_AREAS,
     PERMISSION_ERROR_ID,
+    ROLE_LICENSE_ERROR_ID,
     ROLES,
     SESSION_ERROR_ID,
 )
@@ -54,6 +55,7 @@ __all__ = [
     "MUTANT_AREAS",
     "PERMISSION_ERROR_ID",
     "ROLES",
+    "ROLE_LICENSE_ERROR_ID",
     "SESSION_ERROR_ID",
     "STARTUP_TIMEOUT",
     "TOKEN_KINDS",

@@ -27,6 +27,7 @@ from typing import Any
 
 from starlette.responses import Response
 
+from mmconform._wire import ROLE_LICENSE_ERROR_ID
 from mmconform.stub import _godecode as go
 from mmconform.stub._auth import KNOWN_ROLES, User
 from mmconform.stub._context import BodyTooLarge, Ctx, Op
@@ -42,7 +43,7 @@ __all__ = ["INFRASTRUCTURE", "NEW_SYSTEM_ROLES", "ROLES_LICENSE_ERROR"]
 #: The system roles upstream assigns only under a license with CustomPermissionsSchemes
 #: (``model.NewSystemRoleIDs``).
 NEW_SYSTEM_ROLES = ("system_user_manager", "system_read_only_admin", "system_manager")
-ROLES_LICENSE_ERROR = "api.user.update_user_roles.license.app_error"
+ROLES_LICENSE_ERROR = ROLE_LICENSE_ERROR_ID
 
 _ID_RE = re.compile(r"^[a-z0-9]{26}$")
 _USERNAME_RE = re.compile(r"^[a-z0-9.\-_]+$")
