@@ -6,6 +6,7 @@ import argparse
 import getpass
 import os
 import sys
+import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -26,18 +27,19 @@ _PROG = "mmconform provision"
 
 def build_parser(prog: str = _PROG) -> argparse.ArgumentParser:
     codes = "\n".join(f"  {code}  {meaning}" for code, meaning in EXIT_CODES.items())
-    names = ", ".join(f"{role} -> {DEFAULT_PREFIX}{name}" for role, name in ROLE_NAMES.items())
+    names = "\n".join(f"  {role:<23} {DEFAULT_PREFIX}{name}" for role, name in ROLE_NAMES.items())
     parser = argparse.ArgumentParser(
         prog=prog,
-        description=(
+        description=textwrap.fill(
             "Create one user per Mattermost role on a server, assign the roles through the REST "
             "API and write a target file with a token per role (mode 0600) for "
             "`pytest --target-file FILE`. Roles the server's license cannot allow are recorded "
             "as unavailable, with its answer. Re-running reuses the users the file records; "
             "--teardown deactivates them. Server configuration is never changed, and no token "
-            "is ever printed."
+            "is ever printed.",
+            width=78,
         ),
-        epilog=f"users: {names}\n\nexit codes:\n{codes}",
+        epilog=f"users it creates (with the default --prefix):\n{names}\n\nexit codes:\n{codes}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
