@@ -205,6 +205,42 @@ class Server:
         token = answer.headers.get("token") if answer.status == 200 else None
         return answer, Secret(token, f"session of {login_id}") if token else None
 
+    def use_first_admin(self, login_id: str, password: Secret, email: str) -> str:
+        """Log in as ``login_id``; on a server with no user yet, first create it, which makes it
+        the server's system admin (upstream ``createUserOrGuest``). What was done."""
+        answer, token = self.login(login_id, password)
+        if token is not None:
+            self.use_admin_token(token)
+            return f"the login {login_id}"
+        created = self.anonymous(
+            "POST",
+            "/users",
+            json={"username": login_id, "email": email, "password": password.reveal()},
+        )
+        if created.status == 403:
+            raise ProvisionError(
+                f"the login {login_id} is refused ({answer.describe()}), and the server already "
+                f"has users, so it will not make {login_id} its first admin "
+                f"({created.describe()}): give an admin's --login or --admin-token",
+                EXIT_ADMIN_REFUSED,
+            )
+        if created.status == 400 and created.error_id.startswith("app.user.save."):
+            raise answer.refused(
+                f"the login {login_id} is refused (the user exists: is the password right?)",
+                EXIT_ADMIN_REFUSED,
+            )
+        if created.status != 201 or not isinstance(created.body, dict):
+            raise created.refused(f"creating the first user {login_id}")
+        if "system_admin" not in str(created.body.get("roles", "")).split():
+            raise ProvisionError(
+                f"{login_id} was created, but as a plain user: the server already had users "
+                "(TeamSettings.EnableOpenServer lets anyone sign up); remove it and give an "
+                "admin's --login or --admin-token",
+                EXIT_ADMIN_REFUSED,
+            )
+        self.use_login(login_id, password)
+        return f"{login_id}, created as the server's first user and so its system admin"
+
     def use_login(self, login_id: str, password: Secret) -> Secret:
         """Log in as the admin and act with that session; the session token."""
         answer, token = self.login(login_id, password)

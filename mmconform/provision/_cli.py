@@ -72,6 +72,12 @@ def build_parser(prog: str = _PROG) -> argparse.ArgumentParser:
         "else asked for",
     )
     admin.add_argument(
+        "--first-admin",
+        metavar="USER",
+        help="like --login, but on a server with no user yet it first creates USER, whom "
+        "Mattermost makes its system admin (the password from $" + ENV_ADMIN_PASSWORD + ")",
+    )
+    admin.add_argument(
         "--local-socket",
         metavar="PATH",
         help="the server's local-mode socket (ServiceSettings.EnableLocalMode); also written "
@@ -117,21 +123,30 @@ def _credential(
     ask: Callable[[str], str],
     parser: argparse.ArgumentParser,
 ) -> AdminCredential:
-    chosen = [name for name in ("admin_token", "login", "local_socket") if getattr(args, name)]
-    if len(chosen) > 1:
-        parser.error("give one admin credential: --admin-token, --login or --local-socket")
+    names = ("admin_token", "login", "first_admin", "local_socket")
+    if sum(1 for name in names if getattr(args, name)) > 1:
+        parser.error(
+            "give one admin credential: --admin-token, --login, --first-admin or --local-socket"
+        )
     if args.local_socket:
         return AdminCredential(socket=args.local_socket)
-    if args.login:
-        password = environ.get(ENV_ADMIN_PASSWORD) or ask(f"password of {args.login}: ")
+    login = args.login or args.first_admin
+    if login:
+        password = environ.get(ENV_ADMIN_PASSWORD) or ask(f"password of {login}: ")
         if not password:
-            parser.error(f"--login {args.login} needs a password (${ENV_ADMIN_PASSWORD})")
-        return AdminCredential(login=args.login, password=Secret(password, "admin password"))
+            option = "--login" if args.login else "--first-admin"
+            parser.error(f"{option} {login} needs a password (${ENV_ADMIN_PASSWORD})")
+        return AdminCredential(
+            login=login,
+            password=Secret(password, "admin password"),
+            first_admin=bool(args.first_admin),
+            email=f"{login}@{args.email_domain}",
+        )
     token = args.admin_token or environ.get(ENV_ADMIN_TOKEN)
     if not token:
         parser.error(
-            f"no admin credential: give --admin-token (or ${ENV_ADMIN_TOKEN}), --login USER "
-            "or --local-socket PATH"
+            f"no admin credential: give --admin-token (or ${ENV_ADMIN_TOKEN}), --login USER, "
+            "--first-admin USER or --local-socket PATH"
         )
     return AdminCredential(token=Secret(token, "admin token"))
 

@@ -197,11 +197,8 @@ def provision(options: Options, say: Say = print) -> TargetFile:
 def _provision(run: _Run, options: Options, previous: TargetFile | None) -> TargetFile:
     server = run.server
     version = server.check_mattermost()
-    options.credential.connect(server)
-    run.say(
-        f"mmconform provision: {options.connection.url} (Mattermost {version}), as "
-        + options.credential.describe()
-    )
+    acting = options.credential.connect(server)
+    run.say(f"mmconform provision: {options.connection.url} (Mattermost {version}), as {acting}")
     unavailable = _unavailable_roles(run)
     kind = "personal_access_token" if options.personal_access_tokens else "session"
     users: dict[str, ProvisionedUser] = {}
@@ -430,8 +427,8 @@ def _teardown(run: _Run, options: Options, described: TargetFile) -> list[str]:
     """Revoke, deactivate and check each recorded user; the roles whose token still works."""
     server = run.server
     server.check_mattermost()
-    options.credential.connect(server)
-    run.say(f"mmconform provision --teardown: {described.url}, as {options.credential.describe()}")
+    acting = options.credential.connect(server)
+    run.say(f"mmconform provision --teardown: {described.url}, as {acting}")
     still_accepted = []
     recorded = described.provisioned.users if described.provisioned is not None else {}
     for role, record in recorded.items():

@@ -121,6 +121,11 @@ class Directory:
         with self._lock:
             return self._tokens.get(token_id)
 
+    def count(self) -> int:
+        """Every account, deactivated ones included."""
+        with self._lock:
+            return len(self._accounts)
+
     def active_count(self) -> int:
         with self._lock:
             return sum(1 for user in self._accounts.values() if user.active)
@@ -131,8 +136,9 @@ class Directory:
 
     # -- changing ---------------------------------------------------------------------------------
     def create(self, username: str, email: str, password: str) -> User:
-        """A new active user holding ``system_user`` (upstream ignores roles sent at creation);
-        a username or email already taken is refused as the store does."""
+        """A new active user holding ``system_user`` (upstream ignores roles sent at creation),
+        or ``system_admin system_user`` when it is the server's first account; a username or
+        email already taken is refused as the store does."""
         with self._lock:
             for user in self._accounts.values():
                 if user.username == username:
@@ -144,7 +150,7 @@ class Directory:
                 id=new_id(),
                 username=username,
                 email=email.lower(),
-                roles="system_user",
+                roles="system_admin system_user" if not self._accounts else "system_user",
                 create_at=now,
                 update_at=now,
                 password_hash=_hash(password, secrets.token_hex(8)),

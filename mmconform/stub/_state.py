@@ -91,7 +91,9 @@ class StubState:
         #: every account and credential (the built-in users and those created through the API)
         self.directory = Directory(self.now_ms)
         #: role -> the built-in user of that role (the target file's tokens)
-        self.users: dict[str, BuiltInUser] = built_in_users(options.tokens)
+        self.users: dict[str, BuiltInUser] = (
+            built_in_users(options.tokens) if options.built_in_users else {}
+        )
         self.directory.add_built_in(self.users.values())
         self.session_props: dict[str, dict[str, str]] = {u.id: {} for u in self.users.values()}
         self.upgrade_supported = True

@@ -411,3 +411,43 @@ def test_nothing_it_prints_or_writes_shows_a_token_or_password(
     assert "mmconform provision" in everything
     leaked = [secret for secret in secrets if secret in everything]
     assert leaked == []
+
+
+def test_a_fresh_server_gets_its_first_admin_then_the_role_users(
+    runs: Runs, tmp_path: Path
+) -> None:
+    """--first-admin on a server with no user: the user it creates is the server's system admin
+    (upstream makes the first account one); run again, the same command logs in as it."""
+    target = tmp_path / "target.toml"
+    argv = ("--target-url", "", "--first-admin", "admin", "--target-file", str(target))
+    environ = {ENV_ADMIN_PASSWORD: "First-admin-password-1"}
+    for stub in _stub(built_in_users=False, license_file=LICENSE):
+        assert stub.tokens == {}
+        url_argv = (argv[0], stub.url, *argv[2:])
+        code, out = runs(*url_argv, environ=environ)
+        assert code == EXIT_OK, out
+        assert "as admin, created as the server's first user and so its system admin" in out
+        assert tuple(read_target_file(target).tokens) == ROLES
+        first = stub.state.directory.by_login("admin")
+        assert first is not None
+        assert first.is_system_admin
+        code, out = runs(*url_argv, environ=environ)
+        assert code == EXIT_OK, out
+        assert "as the login admin" in out
+
+
+def test_first_admin_on_a_server_that_has_users_is_a_refused_login(
+    unlicensed: RunningStub, runs: Runs, tmp_path: Path
+) -> None:
+    code, out = runs(
+        "--target-url",
+        unlicensed.url,
+        "--first-admin",
+        "newcomer",
+        "--target-file",
+        str(tmp_path / "t.toml"),
+        environ={ENV_ADMIN_PASSWORD: "Some-password-1"},
+    )
+    assert code == EXIT_ADMIN_REFUSED, out
+    assert "the server already has users, so it will not make newcomer its first admin" in out
+    assert unlicensed.state.directory.by_login("newcomer") is None

@@ -1,7 +1,7 @@
-"""From provisioning to a verdict, as a user goes: `mmconform provision` against an unlicensed
-server, then the suites with its target file (narrowed to the permission suite and one
-operation, to stay fast). The three roles nobody can hold there are unsupported, with the
-license rule, not missing."""
+"""From provisioning to a verdict, as the README goes: a fresh, unlicensed server (no user
+yet), `mmconform provision --first-admin`, then the suites with its target file (narrowed to the
+permission suite and one operation, to stay fast). The three roles nobody can hold there are
+unsupported, with the license rule, not missing."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from mmconform.contract import load_contract
-from mmconform.provision import EXIT_OK, main
+from mmconform.provision import ENV_ADMIN_PASSWORD, EXIT_OK, main
 from mmconform.report import CONFORMANT_WITH_UNSUPPORTED, verdict_of
 from mmconform.stub import StubOptions, start_stub
 from tests._pytest_run import run_pytest
@@ -25,17 +25,10 @@ def test_an_unlicensed_server_is_conformant_with_the_three_roles_unsupported(
 ) -> None:
     target = tmp_path / "target.toml"
     reports = tmp_path / "reports"
-    with start_stub(StubOptions()) as stub:
+    with start_stub(StubOptions(built_in_users=False)) as stub:
         code = main(
-            [
-                "--target-url",
-                stub.url,
-                "--local-socket",
-                str(stub.local_socket),
-                "--target-file",
-                str(target),
-            ],
-            environ={},
+            ["--target-url", stub.url, "--first-admin", "admin", "--target-file", str(target)],
+            environ={ENV_ADMIN_PASSWORD: "First-admin-password-1"},
         )
         assert code == EXIT_OK, capsys.readouterr()
         result = run_pytest(

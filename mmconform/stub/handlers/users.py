@@ -6,7 +6,9 @@ upstream ``api4/user.go`` (and ``user_local.go`` for what the local socket serve
 of their checks, their statuses and their error ids:
 
 * ``POST /users``: a caller with ``manage_system`` (or the socket) creates any user; anyone else
-  only while ``TeamSettings.EnableOpenServer`` is on. Roles sent at creation are ignored.
+  only while ``TeamSettings.EnableOpenServer`` is on, or when the server has no user yet. Roles
+  sent at creation are ignored: a new user holds ``system_user``, the server's first one
+  ``system_admin system_user``.
 * ``POST /users/login``: the session token comes back in the ``Token`` header.
 * ``PUT /users/{user_id}/roles``: the body is validated first, then the license rule (the
   three newer system roles need a license with ``CustomPermissionsSchemes``, over the socket
@@ -124,8 +126,11 @@ def _licensed_for_new_roles(ctx: Ctx) -> bool:
 # --------------------------------------------------------------------------------------------
 async def create_user(ctx: Ctx) -> Response:
     fields = await _object(ctx, "user")
-    if not ctx.has_permission("manage_system") and not ctx.state.setting(
-        "TeamSettings", "EnableOpenServer"
+    first = ctx.state.directory.count() == 0
+    if (
+        not ctx.has_permission("manage_system")
+        and not first
+        and not ctx.state.setting("TeamSettings", "EnableOpenServer")
     ):
         raise AppError(403, "api.user.create_user.no_open_server")
     username = str(fields.get("username") or "").lower()
