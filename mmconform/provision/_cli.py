@@ -90,6 +90,13 @@ def build_parser(prog: str = _PROG) -> argparse.ArgumentParser:
         "server allows them (ServiceSettings.EnableUserAccessTokens); otherwise sessions",
     )
     parser.add_argument(
+        "--license-file",
+        metavar="FILE",
+        type=Path,
+        help="a license file the server accepts: recorded in the target file (feature "
+        "`license`) so that the license lifecycle tests can remove and reinstall it",
+    )
+    parser.add_argument(
         "--prefix",
         default=DEFAULT_PREFIX,
         help="start of every user name it creates (default: %(default)s)",
@@ -185,6 +192,8 @@ def main(
     env = os.environ if environ is None else environ
     url = _url(args, parser)
     credential = _credential(args, env, ask, parser)
+    if args.license_file is not None and not args.license_file.is_file():
+        parser.error(f"--license-file {args.license_file}: no such file")
     verify: bool | str = False if args.insecure else (args.ca_bundle or True)
     options = Options(
         connection=Connection(url=url, timeout=args.request_timeout, verify=verify),
@@ -193,6 +202,7 @@ def main(
         prefix=args.prefix,
         email_domain=args.email_domain,
         personal_access_tokens=args.personal_access_tokens,
+        license_file=args.license_file,
     )
     try:
         (teardown if args.teardown else provision)(options, print)

@@ -83,6 +83,8 @@ class Options:
     prefix: str = DEFAULT_PREFIX
     email_domain: str = "example.com"
     personal_access_tokens: bool = False
+    #: a license file the server accepts, recorded for the license lifecycle tests
+    license_file: Path | None = None
 
 
 def username_for(prefix: str, role: str) -> str:
@@ -371,17 +373,20 @@ def _target_file(
     unavailable: dict[str, str],
     provisioned: Provisioned,
 ) -> TargetFile:
-    """The file to write: what an earlier run's file said of the target, the socket given now,
-    and this run's tokens, unavailable roles and users."""
+    """The file to write: what an earlier run's file said of the target, the socket and
+    license file given now, and this run's tokens, unavailable roles and users."""
     base = previous or TargetFile(url=options.connection.url)
     socket = options.credential.socket
+    license_file = options.license_file.resolve() if options.license_file else None
+    claimed = {"local_mode"} if socket else set()
     return dataclasses.replace(
         base,
         tokens=tokens,
         unavailable=unavailable,
         provisioned=provisioned,
         local_socket=socket or base.local_socket,
-        features=base.features | ({"local_mode"} if socket else set()),
+        license_file=license_file or base.license_file,
+        features=base.features | claimed | ({"license"} if license_file else set()),
         source=None,
     )
 

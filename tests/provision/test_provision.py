@@ -101,15 +101,16 @@ def test_a_licensed_server_gets_a_user_and_a_working_token_for_every_role(
 ) -> None:
     target = tmp_path / "target.toml"
     config_before = copy.deepcopy(licensed.state.store.file_config)
-    code, out = runs(*over_socket(licensed, target))
+    code, out = runs(*over_socket(licensed, target, "--license-file", str(LICENSE)))
     assert code == EXIT_OK, out
     written = read_target_file(target)
+    assert written.license_file == LICENSE.resolve()
+    assert written.features == {"local_mode", "license"}
     assert tuple(written.tokens) == ROLES
     assert written.unavailable == {}
     assert written.provisioned is not None
     assert written.provisioned.token_kind == "session"
     assert written.local_socket == str(licensed.local_socket)
-    assert "local_mode" in written.features
     for role in ROLES:
         answer = me(licensed, written.tokens[role].reveal())
         assert answer.status_code == 200
