@@ -7,6 +7,8 @@ of a message.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,6 +138,25 @@ class Server:
             return self._send(client, method, path)
 
     # -- who it is ------------------------------------------------------------------------------
+    def wait_until_up(self, seconds: float, say: Callable[[str], None]) -> None:
+        """Poll GET /system/ping until the server answers (not 502-504), for up to ``seconds``:
+        a server just started is given time to come up."""
+        deadline = time.monotonic() + seconds
+        said = False
+        while True:
+            try:
+                status = self._anonymous.get("/system/ping").status_code
+                if status not in (502, 503, 504):
+                    return
+            except httpx.TransportError:
+                pass
+            if time.monotonic() >= deadline:
+                return  # what it answers now is for check_mattermost to judge
+            if not said:
+                say(f"waiting up to {seconds:.0f} s for {self.connection.url} to answer")
+                said = True
+            time.sleep(1.0)
+
     def check_mattermost(self) -> str:
         """GET /system/ping as Mattermost answers it; the version it reports."""
         answer = self.anonymous("GET", "/system/ping")

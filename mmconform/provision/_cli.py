@@ -112,6 +112,14 @@ def build_parser(prog: str = _PROG) -> argparse.ArgumentParser:
         help="revoke the tokens and deactivate the users the target file records",
     )
     parser.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="a server just started: poll GET /api/v4/system/ping for up to SECONDS until it "
+        "answers (default: %(default)s, no wait)",
+    )
+    parser.add_argument(
         "--request-timeout",
         type=float,
         default=10.0,
@@ -203,6 +211,7 @@ def main(
         email_domain=args.email_domain,
         personal_access_tokens=args.personal_access_tokens,
         license_file=args.license_file,
+        wait=max(args.wait, 0.0),
     )
     try:
         (teardown if args.teardown else provision)(options, print)

@@ -85,6 +85,8 @@ class Options:
     personal_access_tokens: bool = False
     #: a license file the server accepts, recorded for the license lifecycle tests
     license_file: Path | None = None
+    #: how long to wait for a server just started to answer (0: not at all)
+    wait: float = 0.0
 
 
 def username_for(prefix: str, role: str) -> str:
@@ -198,6 +200,8 @@ def provision(options: Options, say: Say = print) -> TargetFile:
 
 def _provision(run: _Run, options: Options, previous: TargetFile | None) -> TargetFile:
     server = run.server
+    if options.wait > 0:
+        server.wait_until_up(options.wait, run.say)
     version = server.check_mattermost()
     acting = options.credential.connect(server)
     run.say(f"mmconform provision: {options.connection.url} (Mattermost {version}), as {acting}")

@@ -7,6 +7,8 @@ from __future__ import annotations
 import copy
 import os
 import stat
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -452,3 +454,35 @@ def test_first_admin_on_a_server_that_has_users_is_a_refused_login(
     assert code == EXIT_ADMIN_REFUSED, out
     assert "the server already has users, so it will not make newcomer its first admin" in out
     assert unlicensed.state.directory.by_login("newcomer") is None
+
+
+def test_wait_gives_a_server_just_started_time_to_come_up(runs: Runs, tmp_path: Path) -> None:
+    sock, url = listen_tcp("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    sock.close()
+    started: list[RunningStub] = []
+
+    def start_later() -> None:
+        time.sleep(1.5)
+        started.append(start_stub(StubOptions(port=port, license_file=LICENSE)))
+
+    later = threading.Thread(target=start_later)
+    later.start()
+    try:
+        code, out = runs(
+            "--target-url",
+            url,
+            "--wait",
+            "30",
+            "--admin-token",
+            "not-a-token-of-this-server",
+            "--target-file",
+            str(tmp_path / "t.toml"),
+        )
+    finally:
+        later.join()
+        for stub in started:
+            stub.stop()
+    assert f"waiting up to 30 s for {url} to answer" in out
+    # it came up and answered: the token given is then judged (and refused)
+    assert code == EXIT_ADMIN_REFUSED, out
