@@ -36,6 +36,37 @@ def test_support_packet_needs_a_license(
 @pytest.mark.mm_operation("GenerateSupportPacket", "UploadLicenseFile", "RemoveLicenseFile")
 @pytest.mark.mm_role("system_admin")
 @pytest.mark.mm_global_state("license")
+@pytest.mark.mm_requirement(
+    "support.needs-license", "permissions.license-gate", "errors.app-error-shape"
+)
+@pytest.mark.mm_feature("license")
+def test_the_license_gate_closes_without_the_license_and_opens_with_it(
+    admin_client: httpx.Client,
+    accepted_license: bytes,
+    server_state: ServerState,
+    verdict: Verdict,
+) -> None:
+    """On any target with a license it accepts, licensed or not: without a license the packet
+    is refused with api.no_license, with one it is served (the license state is put back)."""
+    with server_state.guard({"license"}):
+        if server_state.licensed():
+            removed = verdict.record(admin_client.delete("/license"))
+            verdict.status(removed, 200, what="removing the license")
+        refused = verdict.record(admin_client.get("/system/support_packet"))
+        verdict.app_error(
+            refused, status=403, error_id="api.no_license", requirement="support.needs-license"
+        )
+        uploaded = admin_client.post("/license", files={"license": ("l", accepted_license)})
+        verdict.status(verdict.record(uploaded), 200, what="installing the accepted license")
+        served = verdict.record(
+            admin_client.get("/system/support_packet", params={"basic_server_logs": "false"})
+        )
+        verdict.status(served, 200)
+
+
+@pytest.mark.mm_operation("GenerateSupportPacket", "UploadLicenseFile", "RemoveLicenseFile")
+@pytest.mark.mm_role("system_admin")
+@pytest.mark.mm_global_state("license")
 @pytest.mark.mm_requirement("support.packet-zip")
 @pytest.mark.mm_feature("license")
 def test_support_packet_is_a_zip_with_the_sanitized_config(
