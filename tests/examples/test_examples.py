@@ -178,3 +178,12 @@ def test_every_variable_they_set_is_read_by_mmconform_or_mattermost() -> None:
                 assert section in sections, (source, name)
                 settings = {key.upper() for key in config[sections[section]]}
                 assert setting in settings, (source, name)
+
+
+def test_the_readme_documents_every_exit_code_of_provisioning() -> None:
+    from mmconform.provision import EXIT_CODES
+
+    text = README.read_text(encoding="utf-8")
+    table = text.split("| exit | `mmconform provision` |", 1)[1].split("\n\n", 1)[0]
+    documented = {int(code) for code in re.findall(r"^\| (\d+) \|", table, re.MULTILINE)}
+    assert documented == set(EXIT_CODES)
