@@ -22,6 +22,9 @@ from mmconform._wire._serving import (
 from mmconform._wire._settings import setting_value
 from mmconform._wire._target_file import (
     EDITIONS,
+    TOKEN_KINDS,
+    Provisioned,
+    ProvisionedUser,
     TargetFile,
     TargetFileError,
     normalise_url,
@@ -36,6 +39,7 @@ from mmconform._wire._words import (
     LOCAL,
     MUTANT_AREAS,
     PERMISSION_ERROR_ID,
+    ROLE_LICENSE_ERROR_ID,
     ROLES,
     SESSION_ERROR_ID,
 )
@@ -52,10 +56,14 @@ __all__ = [
     "MUTANT_AREAS",
     "PERMISSION_ERROR_ID",
     "ROLES",
+    "ROLE_LICENSE_ERROR_ID",
     "SESSION_ERROR_ID",
     "STARTUP_TIMEOUT",
+    "TOKEN_KINDS",
     "CellSpec",
     "ChildServerError",
+    "Provisioned",
+    "ProvisionedUser",
     "Secret",
     "ServerThread",
     "TargetFile",

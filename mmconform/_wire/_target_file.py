@@ -13,6 +13,17 @@ license_file = "valid.mattermost-license"         # optional, relative to the fi
 
 [tokens]                            # role = token
 system_admin = "..."
+
+[unavailable]                       # roles the server cannot hold: role = the server's answer
+system_manager = "PUT /api/v4/users/{user_id}/roles answered 400 api.user.update_user_roles..."
+
+[provisioned]                       # what `mmconform provision` created (re-runs, --teardown)
+token_kind = "session"              # "session" or "personal_access_token"
+
+[provisioned.users.system_admin]    # one table per role
+id = "..."                          # the user's id
+username = "mmconform-admin"
+token_id = "..."                    # the personal access token's id (personal_access_token)
 ```
 """
 
@@ -35,6 +46,9 @@ from mmconform._wire._words import ROLES
 
 __all__ = [
     "EDITIONS",
+    "TOKEN_KINDS",
+    "Provisioned",
+    "ProvisionedUser",
     "TargetFile",
     "TargetFileError",
     "normalise_url",
@@ -45,7 +59,11 @@ EDITIONS: Final = ("enterprise", "team")
 _TARGET_KEYS: Final = frozenset(
     {"url", "server_version", "edition", "licensed", "local_socket", "features", "license_file"}
 )
-_TABLES: Final = ("target", "tokens")
+_TABLES: Final = ("target", "tokens", "unavailable", "provisioned")
+#: How provisioning obtained the tokens: a login session, or a personal access token.
+TOKEN_KINDS: Final = ("session", "personal_access_token")
+_PROVISIONED_KEYS: Final = frozenset({"token_kind", "users"})
+_USER_KEYS: Final = frozenset({"id", "username", "token_id"})
 
 
 class TargetFileError(ValueError):
@@ -70,6 +88,48 @@ def normalise_url(raw: str, *, origin: str) -> str:
 
 
 @dataclass(frozen=True)
+class ProvisionedUser:
+    """A user ``mmconform provision`` created for one role."""
+
+    user_id: str
+    username: str
+    #: the id of its personal access token (None for a session token)
+    token_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Provisioned:
+    """What ``mmconform provision`` created on the server: one user per role, and how their
+    tokens were obtained. Re-runs reuse the users; ``--teardown`` deactivates them."""
+
+    token_kind: str = "session"
+    #: role -> the user created for it
+    users: Mapping[str, ProvisionedUser] = field(default_factory=lambda: MappingProxyType({}))
+
+    def __post_init__(self) -> None:
+        if self.token_kind not in TOKEN_KINDS:
+            raise TargetFileError(
+                f"token_kind must be one of {list(TOKEN_KINDS)}, got {self.token_kind!r}"
+            )
+        unknown = sorted(set(self.users) - set(ROLES))
+        if unknown:
+            raise TargetFileError(f"unknown role(s) {unknown}; known roles: {list(ROLES)}")
+        object.__setattr__(self, "users", MappingProxyType(dict(self.users)))
+
+    def document(self) -> dict[str, Any]:
+        users: dict[str, Any] = {}
+        for role in ROLES:
+            user = self.users.get(role)
+            if user is None:
+                continue
+            entry = {"id": user.user_id, "username": user.username}
+            if user.token_id is not None:
+                entry["token_id"] = user.token_id
+            users[role] = entry
+        return {"token_kind": self.token_kind, "users": users}
+
+
+@dataclass(frozen=True)
 class TargetFile:
     """What a target file says. Tokens are :class:`Secret` values: they print redacted."""
 
@@ -83,6 +143,10 @@ class TargetFile:
     features: frozenset[str] = frozenset()
     #: an absolute path (a relative one in the file is read from the file's folder)
     license_file: Path | None = None
+    #: role -> why the server cannot hold it (its answer to the role assignment)
+    unavailable: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    #: what ``mmconform provision`` created (None for a file written otherwise)
+    provisioned: Provisioned | None = None
     #: the file it was read from (None when built in memory)
     source: Path | None = field(default=None, compare=False)
 
@@ -96,6 +160,19 @@ class TargetFile:
         if unknown:
             raise TargetFileError(f"unknown role(s) {unknown}; known roles: {list(ROLES)}")
         object.__setattr__(self, "tokens", MappingProxyType(tokens))
+        unavailable = dict(self.unavailable)
+        unknown = sorted(set(unavailable) - set(ROLES))
+        if unknown:
+            raise TargetFileError(
+                f"unknown role(s) {unknown} marked unavailable; known roles: {list(ROLES)}"
+            )
+        both = [role for role in ROLES if role in unavailable and role in tokens]
+        if both:
+            raise TargetFileError(
+                f"role(s) {both} both have a token and are marked unavailable: a role the "
+                "server cannot hold has no token"
+            )
+        object.__setattr__(self, "unavailable", MappingProxyType(unavailable))
         if self.edition is not None and self.edition not in EDITIONS:
             raise TargetFileError(f"edition must be one of {list(EDITIONS)}, got {self.edition!r}")
         object.__setattr__(self, "features", frozenset(self.features))
@@ -116,10 +193,17 @@ class TargetFile:
             target["features"] = sorted(self.features)
         if self.license_file is not None:
             target["license_file"] = str(self.license_file)
-        return {
+        document: dict[str, Any] = {
             "target": target,
             "tokens": {role: secret.reveal() for role, secret in self.tokens.items()},
         }
+        if self.unavailable:
+            document["unavailable"] = {
+                role: self.unavailable[role] for role in ROLES if role in self.unavailable
+            }
+        if self.provisioned is not None:
+            document["provisioned"] = self.provisioned.document()
+        return document
 
     def write(self, path: str | os.PathLike[str]) -> Path:
         """Write the file atomically (a reader never sees half of it), readable by its owner
@@ -216,4 +300,72 @@ def read_target_file(path: str | os.PathLike[str]) -> TargetFile:
                 f"{where}: unknown role {role!r} in [tokens]; known roles: {list(ROLES)}"
             )
         parsed[role] = Secret(_text(token, f"{where}: [tokens].{role}"), role)
-    return TargetFile(**values, tokens=MappingProxyType(parsed), source=source.resolve())
+    unavailable = _read_unavailable(data.get("unavailable", {}), where)
+    both = [role for role in ROLES if role in unavailable and role in parsed]
+    if both:
+        raise TargetFileError(
+            f"{where}: role(s) {both} have a token in [tokens] and are marked unavailable in "
+            "[unavailable]; remove one of the two"
+        )
+    if "provisioned" in data:
+        values["provisioned"] = _read_provisioned(data["provisioned"], where)
+    return TargetFile(
+        **values,
+        tokens=MappingProxyType(parsed),
+        unavailable=MappingProxyType(unavailable),
+        source=source.resolve(),
+    )
+
+
+def _read_unavailable(table: Any, where: str) -> dict[str, str]:
+    if not isinstance(table, dict):
+        raise TargetFileError(f"{where}: [unavailable] must be a table of role = reason")
+    out: dict[str, str] = {}
+    for role, reason in table.items():
+        if role not in ROLES:
+            raise TargetFileError(
+                f"{where}: unknown role {role!r} in [unavailable]; known roles: {list(ROLES)}"
+            )
+        out[role] = _text(reason, f"{where}: [unavailable].{role}")
+    return out
+
+
+def _read_provisioned(table: Any, where: str) -> Provisioned:
+    if not isinstance(table, dict):
+        raise TargetFileError(f"{where}: [provisioned] must be a table")
+    unknown = sorted(set(table) - _PROVISIONED_KEYS)
+    if unknown:
+        raise TargetFileError(
+            f"{where}: unknown key(s) {unknown} in [provisioned]; "
+            f"expected {sorted(_PROVISIONED_KEYS)}"
+        )
+    kind = table.get("token_kind", "session")
+    if kind not in TOKEN_KINDS:
+        raise TargetFileError(
+            f"{where}: [provisioned].token_kind must be one of {list(TOKEN_KINDS)}, got {kind!r}"
+        )
+    users_table = table.get("users", {})
+    if not isinstance(users_table, dict):
+        raise TargetFileError(f"{where}: [provisioned.users] must be a table of role tables")
+    users: dict[str, ProvisionedUser] = {}
+    for role, entry in users_table.items():
+        at = f"{where}: [provisioned.users.{role}]"
+        if role not in ROLES:
+            raise TargetFileError(
+                f"{where}: unknown role {role!r} in [provisioned.users]; known roles: {list(ROLES)}"
+            )
+        if not isinstance(entry, dict):
+            raise TargetFileError(f"{at} must be a table with `id` and `username`")
+        unknown = sorted(set(entry) - _USER_KEYS)
+        if unknown:
+            raise TargetFileError(f"{at}: unknown key(s) {unknown}; expected {sorted(_USER_KEYS)}")
+        for key in ("id", "username"):
+            if key not in entry:
+                raise TargetFileError(f"{at} has no `{key}`")
+        token_id = entry.get("token_id")
+        users[role] = ProvisionedUser(
+            user_id=_text(entry["id"], f"{at}.id"),
+            username=_text(entry["username"], f"{at}.username"),
+            token_id=None if token_id is None else _text(token_id, f"{at}.token_id"),
+        )
+    return Provisioned(token_kind=kind, users=users)

@@ -17,6 +17,7 @@ __all__ = [
     "MUTANT_AREAS",
     "PERMISSION_ERROR_ID",
     "ROLES",
+    "ROLE_LICENSE_ERROR_ID",
     "SESSION_ERROR_ID",
 ]
 
@@ -42,6 +43,9 @@ CONFIG_MASK: Final = "*" * 32
 PERMISSION_ERROR_ID: Final = "api.context.permissions.app_error"
 #: The AppError of a request without a valid session (401).
 SESSION_ERROR_ID: Final = "api.context.session_expired.app_error"
+#: The AppError of a role assignment the license does not allow (400): the newer system roles
+#: need a license with CustomPermissionsSchemes.
+ROLE_LICENSE_ERROR_ID: Final = "api.user.update_user_roles.license.app_error"
 
 #: The areas of the API a deliberate fault can break, as the mutation score groups them.
 FAULT_AREAS: Final = (

@@ -17,7 +17,8 @@ file, the operation (or erratum) and the field.
 
 Modules: ``_vocabulary`` (the closed lists), ``_model`` (the data), ``_yaml`` (YAML reading,
 version and status-key parsing), ``_load`` (reading and checking the operations), ``_errata``
-(reading and checking the errata), ``_requirements`` (the requirements catalogue),
+(reading and checking the errata), ``_requirements`` (the requirements catalogue), ``_roles``
+(which roles a target can hold: the license rule of role assignment),
 ``_contract`` (the queries), ``_matrix`` (the permission matrix computed from the annotations).
 """
 
@@ -65,6 +66,7 @@ from mmconform.contract._requirements import (
     Requirement,
     render_requirements,
 )
+from mmconform.contract._roles import RoleLicenseRule
 from mmconform.contract._vocabulary import (
     ALL_OPERATIONS,
     ANONYMOUS,
@@ -138,6 +140,7 @@ __all__ = [
     "Operation",
     "RequestExample",
     "Requirement",
+    "RoleLicenseRule",
     "Version",
     "VersionRule",
     "default_spec_dir",

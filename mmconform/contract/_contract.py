@@ -14,6 +14,7 @@ from mmconform._version import Version
 from mmconform.contract._load import default_spec_dir, load_spec
 from mmconform.contract._model import ContractEffects, Erratum, Operation
 from mmconform.contract._requirements import Requirement
+from mmconform.contract._roles import RoleLicenseRule
 from mmconform.contract._vocabulary import _OPENAPI_ONLY_KEYWORDS, ANONYMOUS, ContractError
 from mmconform.contract._yaml import status_key
 
@@ -28,6 +29,7 @@ class Contract:
         self._errata_path = spec.errata_path
         self._document: dict[str, Any] = spec.document
         self._roles = spec.roles
+        self._role_license = spec.role_license
         self._operations = spec.operations
         self._raw_ops = spec.raw_operations
         self._by_id = {operation.operation_id: operation for operation in spec.operations}
@@ -67,6 +69,25 @@ class Contract:
     def roles(self) -> Mapping[str, frozenset[str]]:
         """Built-in role -> permissions on a default install (group tokens kept)."""
         return self._roles
+
+    @property
+    def role_license(self) -> RoleLicenseRule:
+        """The roles a server assigns only under a license with a feature (x-mm-role-license)."""
+        return self._role_license
+
+    def role_unavailability(
+        self,
+        role: str,
+        *,
+        edition: str | None,
+        licensed: bool | None,
+        license_features: Mapping[str, bool] | None = None,
+    ) -> str | None:
+        """Why a target with these facts cannot hold ``role`` at all (None: it can, or that is
+        not known)."""
+        return self._role_license.unavailability(
+            role, edition=edition, licensed=licensed, license_features=license_features
+        )
 
     def operation(self, operation_id: str) -> Operation:
         try:

@@ -30,6 +30,11 @@ from mmconform.contract._requirements import (
     Requirement,
     parse_requirements,
 )
+from mmconform.contract._roles import (
+    ROLE_LICENSE_ANNOTATION,
+    RoleLicenseRule,
+    parse_role_license,
+)
 from mmconform.contract._vocabulary import (
     _ENV_VAR,
     _ERRATA_FILE,
@@ -71,6 +76,7 @@ class LoadedSpec:
     errata_path: Path
     document: dict[str, Any]
     roles: Mapping[str, frozenset[str]]
+    role_license: RoleLicenseRule
     operations: tuple[Operation, ...]
     raw_operations: Mapping[str, dict[str, Any]]
     errata: tuple[Erratum, ...]
@@ -97,6 +103,7 @@ class _Parser:
         if not isinstance(raw, dict) or not isinstance(raw.get("paths"), dict):
             raise ContractError(f"{self._openapi_path}: not an OpenAPI document with 'paths'")
         roles = self._parse_roles(raw.get("x-mm-roles"))
+        role_license = parse_role_license(raw.get(ROLE_LICENSE_ANNOTATION), self._openapi_path)
         ops: list[Operation] = []
         for path, item in raw["paths"].items():
             if not isinstance(item, dict):
@@ -123,6 +130,7 @@ class _Parser:
             errata_path=self._errata_path,
             document=raw,
             roles=roles,
+            role_license=role_license,
             operations=tuple(ops),
             raw_operations=MappingProxyType(self._raw_ops),
             errata=parse_errata(self._errata_path, self._by_id),

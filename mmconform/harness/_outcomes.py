@@ -47,7 +47,8 @@ class OutcomeWriter:
 
 def _outcome_message(report: pytest.TestReport, excinfo: Any) -> str:
     if report.skipped and isinstance(report.longrepr, tuple):
-        return str(report.longrepr[2])
+        # pytest words a skip "Skipped: <reason>"; the reason is what the reports read
+        return str(report.longrepr[2]).removeprefix("Skipped: ")
     if excinfo is not None:
         value = excinfo.value
         text = str(getattr(value, "message", "") or value)

@@ -159,7 +159,7 @@ def _message(report: pytest.TestReport) -> str:
         if key == MESSAGE:
             return str(value)
     if report.skipped and isinstance(report.longrepr, tuple):
-        return str(report.longrepr[2])
+        return str(report.longrepr[2]).removeprefix("Skipped: ")
     return str(report.longrepr or "")
 
 

@@ -8,13 +8,15 @@ other test through ``mm_operation`` marks. From those and the target's facts com
   among the ``--operation`` selection;
 * the xdist group: items that change the same server-wide state (or states some operation
   changes together) share one group, so ``--dist loadgroup`` never runs them concurrently;
-* skips for roles the target did not give a token for.
+* skips for roles the target did not give a token for: *unsupported* where the target cannot
+  hold the role (``_roles``), otherwise a missing role.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Final
 
 import pytest
@@ -23,7 +25,9 @@ from mmconform._components import connected_groups
 from mmconform._version import Version
 from mmconform.contract import FEATURES, ROLES, Contract, Operation, Requirement
 from mmconform.harness._results import describe_item
-from mmconform.report import UNSUPPORTED_PREFIX
+from mmconform.harness._roles import role_skip_reason
+from mmconform.harness._target import Target
+from mmconform.report import UNSUPPORTED_PREFIX, unavailable_role_reason
 
 __all__ = [
     "CONFORMANCE_MARK",
@@ -41,7 +45,8 @@ CONFORMANCE_MARK = "conformance"
 MARKERS = (
     f"{CONFORMANCE_MARK}: a conformance test (collected under suites/; needs a target)",
     "mm_operation(*operation_ids): the spec operations a test exercises",
-    "mm_role(*roles): roles whose tokens the test needs (skipped, with the reason, if absent)",
+    "mm_role(*roles): roles whose tokens the test needs (skipped, with the reason, if absent; "
+    "unsupported where the target cannot hold the role)",
     "mm_destructive: the test changes state a real server cannot afford to lose",
     "mm_refusal_only: the test only sends requests a correct server refuses, and what a wrong "
     "server would do with them is harmless or put back by the test: it runs even where "
@@ -72,6 +77,8 @@ class TargetFacts:
     #: whether xdist workers share the target (False: each runs its own embedded stub, so no
     #: worker can disturb another's server-wide state and tests need no xdist group)
     shared_target: bool = True
+    #: role -> why the target cannot hold it (tests needing it are unsupported)
+    unavailable_roles: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass
@@ -90,12 +97,10 @@ def item_operation_label(item: pytest.Item) -> str | None:
     return label if isinstance(label, str) else None
 
 
-def missing_role_reason(role: str) -> str:
-    """Why a test that needs ``role`` is skipped, and how to give the role."""
-    return (
-        f"role {role} not given: add it to [tokens] of the target file or set "
-        f"MMCONFORM_TOKEN_{role.upper()}"
-    )
+def missing_role_reason(role: str, target: Target | None) -> str:
+    """Why a test that needs ``role`` does not run on ``target``: unsupported where the target
+    cannot hold the role, otherwise the role is missing, and the reason says how to give it."""
+    return role_skip_reason(role, target)
 
 
 def item_operations(item: pytest.Item, contract: Contract) -> list[Operation]:
@@ -212,7 +217,7 @@ def select(
             item.add_marker(pytest.mark.xdist_group(groups[states[item][0]]))
         requirements = item_requirements(item, contract)
         features = _mark_features(item, requirements, facts.features)
-        _skip_for_missing_roles(item, facts.roles)
+        _skip_for_roles(item, facts)
         describe_item(
             item,
             category=category_of(item),
@@ -254,14 +259,6 @@ def _mark_features(
     return needed
 
 
-def _skip_for_missing_roles(item: pytest.Item, roles_given: Sequence[str]) -> None:
-    for mark in item.iter_markers("mm_role"):
-        for role in mark.args:
-            if role in ROLES and role not in roles_given:
-                item.add_marker(pytest.mark.skip(reason=missing_role_reason(role)))
-                return
-
-
 #: The order the suites run in, cheap and decisive first: the scenarios (a few seconds), the
 #: permission matrix and visibility, the official clients, then the contract suite's thousands
 #: of generated cases. With ``-x`` a fault is found in seconds. A suite not named here runs just
@@ -288,3 +285,23 @@ def in_feedback_order(
     for index, item in zip(slots, ordered, strict=True):
         result[index] = item
     return result
+
+
+def _skip_for_roles(item: pytest.Item, facts: TargetFacts) -> None:
+    """Skip a test needing a role without a token: unsupported when the target cannot hold
+    one of them, else for the first missing one."""
+    needed = [
+        role
+        for mark in item.iter_markers("mm_role")
+        for role in mark.args
+        if role in ROLES and role not in facts.roles
+    ]
+    unavailable = [role for role in needed if role in facts.unavailable_roles]
+    if unavailable:
+        role = unavailable[0]
+        reason = unavailable_role_reason(role, facts.unavailable_roles[role])
+    elif needed:
+        reason = role_skip_reason(needed[0], None)
+    else:
+        return
+    item.add_marker(pytest.mark.skip(reason=reason))

@@ -11,6 +11,7 @@ says so.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import httpx
@@ -31,6 +32,8 @@ class ServerFacts:
     licensed: bool | None = None
     licensed_source: str = "unknown"
     license_sku: str | None = None
+    #: the license's feature flags as the client license shows them (None: not read)
+    license_features: Mapping[str, bool] | None = None
 
     def describe(self) -> str:
         edition = {
@@ -85,8 +88,19 @@ def learn_server_facts(
     elif said_licensed is None:
         licensed_source = "unknown"
     sku = client_license.get("SkuShortName") if client_license and licensed else None
-    facts = ServerFacts(edition, edition_source, licensed, licensed_source, sku or None)
+    features = _license_features(client_license) if said_licensed else None
+    facts = ServerFacts(edition, edition_source, licensed, licensed_source, sku or None, features)
     return facts, notes
+
+
+def _license_features(client_license: Mapping[str, str]) -> Mapping[str, bool] | None:
+    """The true/false entries of a held license's client map (CustomPermissionsSchemes, ...)."""
+    flags = {
+        key: flag
+        for key, value in client_license.items()
+        if key != "IsLicensed" and (flag := _flag(value)) is not None
+    }
+    return flags or None
 
 
 def _string_map(client: httpx.Client, path: str) -> dict[str, str]:

@@ -42,6 +42,7 @@ from mmconform.harness._preflight import PreflightResult, run_preflight
 from mmconform.harness._profiles import Profile
 from mmconform.harness._pytest_compat import narrow_to_wanted_ids, widen_parametrized_ids
 from mmconform.harness._results import Results
+from mmconform.harness._roles import learn_unavailable_roles
 from mmconform.harness._run import (
     RunOptions,
     conformance_requested,
@@ -235,17 +236,23 @@ class ConformanceSession:
             self._adopt(self._resolve_target() or self._start_embedded_stub())
 
     def _adopt(self, target: Target) -> None:
-        if self.options.certify and target.missing_roles:
-            _exit(
-                "--certify needs a token for every role; missing: "
-                + ", ".join(target.missing_roles),
-                EXIT_TARGET_MISCONFIGURED,
-            )
         self.target = target
         try:
             self.preflight = run_preflight(target, self.transport, self.contract)
         except TargetProblem as exc:
             _exit(exc.message, exc.returncode)
+        # Which roles it cannot hold at all is known once the edition and license are.
+        target = target.with_unavailable_roles(
+            learn_unavailable_roles(self.contract, target, self.preflight.facts)
+        )
+        self.target = target
+        if self.options.certify and target.missing_roles:
+            _exit(
+                "--certify needs a token for every role the target can hold; missing: "
+                + ", ".join(target.missing_roles)
+                + " (mmconform provision creates the users and tokens)",
+                EXIT_TARGET_MISCONFIGURED,
+            )
         option = self.options.allow_destructive
         self.allow_destructive = target.embedded if option is None else option
         self.active = True
@@ -350,6 +357,7 @@ class ConformanceSession:
             edition=self.server_facts.edition,
             features=target.features,
             shared_target=not target.embedded,
+            unavailable_roles=target.unavailable_roles,
         )
         selection = select(
             conformance, self.contract, facts, lambda item: suite_of(item, self.config)

@@ -56,6 +56,9 @@ class Target:
     #: a license file the target accepts (for license lifecycle tests), if one was given
     license_file: Path | None = None
     embedded: bool = False
+    #: role -> why the target cannot hold it (the target file's [unavailable], then what the
+    #: preflight learnt: an edition or license state upstream assigns no such role under)
+    unavailable_roles: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     #: Human-readable origin of each value, e.g. {"url": "env MMCONFORM_TARGET_URL"}.
     sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -88,7 +91,15 @@ class Target:
 
     @property
     def missing_roles(self) -> tuple[str, ...]:
-        return tuple(role for role in ROLES if role not in self.tokens)
+        """Roles without a token that the target could hold: a run without them is incomplete."""
+        return tuple(
+            role for role in ROLES if role not in self.tokens and role not in self.unavailable_roles
+        )
+
+    def with_unavailable_roles(self, reasons: Mapping[str, str]) -> Target:
+        """The same target, knowing which roles it cannot hold (roles with a token are held)."""
+        kept = {role: why for role, why in reasons.items() if role not in self.tokens}
+        return replace(self, unavailable_roles=MappingProxyType(kept))
 
     @property
     def most_privileged_role(self) -> str | None:
@@ -139,6 +150,11 @@ def _resolve(
             if getattr(described, key) not in (None, frozenset())
         )
         values["tokens"] = {role: secret.reveal() for role, secret in described.tokens.items()}
+        if described.unavailable:
+            values["unavailable_roles"] = {
+                role: f"the target file marks it unavailable ({answer})"
+                for role, answer in described.unavailable.items()
+            }
         for key in values:
             sources[key] = f"file {target_file}"
         sources.update({f"token:{role}": f"file {target_file}" for role in values["tokens"]})
@@ -199,4 +215,4 @@ def _resolve(
         license_file=values.get("license_file"),
         embedded=False,
         sources=MappingProxyType(sources),
-    )
+    ).with_unavailable_roles(values.get("unavailable_roles", {}))

@@ -37,6 +37,14 @@ def describe_target(session: ConformanceSession) -> Iterator[str]:
             "mmconform: roles not given (tests needing them are skipped): "
             f"{', '.join(target.missing_roles)}"
         )
+    reasons: dict[str, list[str]] = {}
+    for role, why in target.unavailable_roles.items():
+        reasons.setdefault(why, []).append(role)
+    for why, roles in reasons.items():
+        yield (
+            "mmconform: roles this target cannot hold (tests needing them are unsupported): "
+            f"{', '.join(roles)}: {why}"
+        )
     yield f"mmconform: local-mode socket: {target.local_socket or 'not given'}"
     allowed = "allowed" if session.allow_destructive else "excluded"
     yield f"mmconform: destructive operations: {allowed}"

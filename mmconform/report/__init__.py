@@ -31,6 +31,7 @@ from mmconform.report._model import (
     TestResult,
     Verdict,
     highest,
+    unavailable_role_reason,
     verdict_of,
 )
 from mmconform.report._runs import (
@@ -78,6 +79,7 @@ __all__ = [
     "report_schema",
     "schema_problems",
     "spec_hashes",
+    "unavailable_role_reason",
     "verdict_of",
     "verify_bundle",
     "write_report",

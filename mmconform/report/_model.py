@@ -1,7 +1,8 @@
 """The report's vocabulary: what a test result is, the status ladder, and the verdict.
 
 Statuses only escalate, from least to most telling:
-``unsupported`` (the target does not claim the feature, or does not have the operation) <
+``unsupported`` (the target does not claim the feature, cannot hold the role, or does not have
+the operation) <
 ``skipped`` < ``passed`` < ``failed`` < ``error`` (the suite itself broke). A requirement,
 an operation or a category takes the highest status of its tests.
 
@@ -9,16 +10,21 @@ The verdict of a run: NOT CONFORMANT when any test failed; otherwise INCOMPLETE 
 broke, the run stopped early, a role was missing, or a requirement that applies (and whose
 features the target claims) was not proved, each reason saying what was missing and what would
 complete the run (the role's token, the data or setting a skipped test lacked, the tests a
-narrowed run left out); otherwise CONFORMANT WITH UNSUPPORTED FEATURES when
-something was unsupported; otherwise CONFORMANT. It is computed from the raw test results alone,
+narrowed run left out); otherwise CONFORMANT WITH UNSUPPORTED FEATURES when something was
+unsupported (the reasons name the roles the target cannot hold and why, and count the tests of
+features it does not claim); otherwise CONFORMANT. A role the target could hold but was not given
+is missing, not unsupported. It is computed from the raw test results alone,
 so anyone can recompute it from a report.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
+
+from mmconform.contract import ROLES
 
 __all__ = [
     "CONFORMANT",
@@ -31,6 +37,7 @@ __all__ = [
     "TestResult",
     "Verdict",
     "highest",
+    "unavailable_role_reason",
     "verdict_of",
 ]
 
@@ -41,6 +48,15 @@ NOT_CONFORMANT: Final = "NOT CONFORMANT"
 INCOMPLETE: Final = "INCOMPLETE"
 #: A skip whose reason starts with this is "unsupported", not "skipped".
 UNSUPPORTED_PREFIX: Final = "unsupported: "
+_UNAVAILABLE_ROLE = re.compile(
+    re.escape(UNSUPPORTED_PREFIX) + r"role (\S+) cannot be held on this target: (.+)"
+)
+
+
+def unavailable_role_reason(role: str, why: str) -> str:
+    """The skip reason of a test needing a role the target cannot hold: unsupported, and the
+    verdict names the role and ``why`` (read back from the raw results)."""
+    return f"{UNSUPPORTED_PREFIX}role {role} cannot be held on this target: {why}"
 
 
 @dataclass(frozen=True)
@@ -160,12 +176,9 @@ def verdict_of(
         reasons.append(_unproved_reason(unproved, by_requirement, narrowed))
     if reasons:
         return Verdict(INCOMPLETE, tuple(reasons))
-    unsupported = outcomes.count("unsupported")
+    unsupported = _unsupported_reasons(tests)
     if unsupported:
-        return Verdict(
-            CONFORMANT_WITH_UNSUPPORTED,
-            (f"{unsupported} test(s) of features the target does not claim",),
-        )
+        return Verdict(CONFORMANT_WITH_UNSUPPORTED, unsupported)
     return Verdict(CONFORMANT, (f"{outcomes.count('passed')} test(s) passed",))
 
 
@@ -213,6 +226,36 @@ def _why_unproved(tests: Sequence[Mapping[str, Any]], narrowed: Sequence[str]) -
     if len(message) > _WHY_LENGTH:
         message = message[: _WHY_LENGTH - 1] + "…"
     return f"skipped: {message}"
+
+
+def _unsupported_reasons(tests: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
+    """Why tests were unsupported: roles the target cannot hold (named, with the rule that
+    says so), and features it does not claim."""
+    roles_by_why: dict[str, set[str]] = {}
+    tests_by_why: dict[str, int] = {}
+    features = 0
+    for test in tests:
+        if test["outcome"] != "unsupported":
+            continue
+        found = _UNAVAILABLE_ROLE.match(str(test.get("message", "")).strip().split("\n", 1)[0])
+        if found is None:
+            features += 1
+            continue
+        role, why = found.groups()
+        roles_by_why.setdefault(why, set()).add(role)
+        tests_by_why[why] = tests_by_why.get(why, 0) + 1
+    reasons = [
+        f"{tests_by_why[why]} test(s) need roles this target cannot hold ({_ordered(roles)}): {why}"
+        for why, roles in roles_by_why.items()
+    ]
+    if features:
+        reasons.append(f"{features} test(s) of features the target does not claim")
+    return tuple(reasons)
+
+
+def _ordered(roles: set[str]) -> str:
+    known = [role for role in ROLES if role in roles]
+    return ", ".join([*known, *sorted(roles - set(known))])
 
 
 def _proved_or_unsupported(outcomes: Sequence[str]) -> bool:

@@ -149,6 +149,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the fault catalogue as the Markdown table of the stub's README, and exit",
     )
     parser.add_argument(
+        "--no-users",
+        action="store_true",
+        help="start with no user at all, like a fresh server: the first user created becomes "
+        "its system admin (the target file then has no tokens: give them with mmconform "
+        "provision)",
+    )
+    parser.add_argument(
         "--log-level",
         choices=_LOG_LEVELS,
         default="none",
@@ -176,6 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         developer_mode=args.developer_mode,
         edition="team" if args.team_edition else "enterprise",
         license_file=args.license_file,
+        built_in_users=not args.no_users,
         log_level=None if args.log_level == "none" else args.log_level,
         host=args.host,
         port=args.port,

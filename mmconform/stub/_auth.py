@@ -1,4 +1,5 @@
-"""Identity and permissions: the built-in users, their roles and the default role matrix."""
+"""Identity and permissions: users and their roles, credentials, the caller of a request, the
+built-in users and the default role matrix."""
 
 from __future__ import annotations
 
@@ -97,22 +98,101 @@ def _role_permissions() -> dict[str, frozenset[str]]:
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = _role_permissions()
 
 
+#: Roles a user may hold besides the built-in system roles, with what they grant here. The
+#: personal access token role lets a user create and revoke its own tokens.
+EXTRA_ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    "system_user_access_token": frozenset(
+        {"create_user_access_token", "read_user_access_token", "revoke_user_access_token"}
+    ),
+    "system_post_all": frozenset(),
+    "system_post_all_public": frozenset(),
+}
+#: Every role id the stub knows (an unknown one in a role assignment is refused).
+KNOWN_ROLES: frozenset[str] = frozenset(ROLES) | frozenset(EXTRA_ROLE_PERMISSIONS)
+
+
 @dataclass(frozen=True)
 class User:
-    """One built-in user: the stub has exactly one user per role."""
+    """One account: its roles are a space-separated string of role ids, as Mattermost stores
+    them (``"system_user system_manager"``); it holds every permission of every role."""
 
-    role: str
     id: str
     username: str
     email: str
-    token: str
-    csrf_token: str
-    session_id: str
-    access_token: str  # a personal access token (needs ServiceSettings.EnableUserAccessTokens)
+    roles: str
+    create_at: int = 0
+    update_at: int = 0
+    #: when it was deactivated (0: active)
+    delete_at: int = 0
+    password_hash: str = field(default="", repr=False)
 
     @property
-    def roles(self) -> str:
-        return "system_user" if self.role == "system_user" else f"system_user {self.role}"
+    def role_ids(self) -> tuple[str, ...]:
+        return tuple(self.roles.split())
+
+    @property
+    def role(self) -> str:
+        """The caller's name in the permission matrix: its most privileged system role."""
+        held = set(self.role_ids)
+        return next((role for role in ROLES if role in held), "system_user")
+
+    @property
+    def is_system_admin(self) -> bool:
+        return "system_admin" in self.role_ids
+
+    @property
+    def active(self) -> bool:
+        return self.delete_at == 0
+
+    @property
+    def permissions(self) -> frozenset[str]:
+        """Every permission of every role it holds (system_admin's are checked apart)."""
+        out: set[str] = set()
+        for role in self.role_ids:
+            out |= ROLE_PERMISSIONS.get(role, frozenset())
+            out |= EXTRA_ROLE_PERMISSIONS.get(role, frozenset())
+        return frozenset(out)
+
+    def to_json(self) -> dict[str, object]:
+        """The user as the API answers it (sanitised: no password, no auth data)."""
+        return {
+            "id": self.id,
+            "create_at": self.create_at,
+            "update_at": self.update_at,
+            "delete_at": self.delete_at,
+            "username": self.username,
+            "auth_data": "",
+            "auth_service": "",
+            "email": self.email,
+            "nickname": "",
+            "first_name": "",
+            "last_name": "",
+            "position": "",
+            "roles": self.roles,
+            "locale": "en",
+            "timezone": {
+                "automaticTimezone": "",
+                "manualTimezone": "",
+                "useAutomaticTimezone": "true",
+            },
+            "disable_welcome_email": False,
+        }
+
+
+@dataclass(frozen=True)
+class Credential:
+    """What a bearer token stands for: a login session, or a personal access token (then
+    ``token_id`` names it)."""
+
+    token: str = field(repr=False)
+    user_id: str
+    session_id: str
+    csrf_token: str = field(default="", repr=False)
+    token_id: str | None = None
+
+    @property
+    def personal(self) -> bool:
+        return self.token_id is not None
 
 
 @dataclass(frozen=True)
@@ -120,6 +200,7 @@ class Session:
     """The caller of one request: a user, the local-mode session, or nobody."""
 
     user: User | None = None
+    credential: Credential | None = None
     local: bool = False
     extra_permissions: frozenset[str] = field(default_factory=frozenset)
     #: a cell fault lets this caller through every access check of the operation
@@ -130,6 +211,10 @@ class Session:
         return self.user.id if self.user else ""
 
     @property
+    def session_id(self) -> str:
+        return self.credential.session_id if self.credential else ""
+
+    @property
     def role(self) -> str:
         if self.local:
             return "local"
@@ -137,7 +222,7 @@ class Session:
 
     @property
     def is_system_admin(self) -> bool:
-        return self.user is not None and self.user.role == "system_admin"
+        return self.user is not None and self.user.is_system_admin
 
     @property
     def anonymous(self) -> bool:
@@ -149,7 +234,7 @@ class Session:
             return True
         if self.user is None:
             return False
-        return perm in ROLE_PERMISSIONS[self.user.role] or perm in self.extra_permissions
+        return perm in self.user.permissions or perm in self.extra_permissions
 
     def has_any(self, prefix: str) -> bool:
         """True when the session holds any permission starting with ``prefix``."""
@@ -157,21 +242,39 @@ class Session:
             return True
         if self.user is None:
             return False
-        perms = ROLE_PERMISSIONS[self.user.role] | self.extra_permissions
+        perms = self.user.permissions | self.extra_permissions
         return any(p.startswith(prefix) for p in perms)
 
 
-def make_users(tokens: Mapping[str, str] | None) -> dict[str, User]:
+@dataclass(frozen=True)
+class BuiltInUser:
+    """One of the users every stub starts with, one per role, with a login session and a
+    personal access token ready (``tokens`` of the target file)."""
+
+    role: str
+    id: str
+    token: str = field(repr=False)
+    csrf_token: str = field(repr=False)
+    session_id: str
+    access_token: str = field(repr=False)
+
+    @property
+    def username(self) -> str:
+        return self.role.replace("system_", "") if self.role != "system_user" else "user"
+
+    @property
+    def roles(self) -> str:
+        return "system_user" if self.role == "system_user" else f"system_user {self.role}"
+
+
+def built_in_users(tokens: Mapping[str, str] | None) -> dict[str, BuiltInUser]:
     """One user per role; tokens are random unless given for that role."""
-    users: dict[str, User] = {}
+    users: dict[str, BuiltInUser] = {}
     for role in ROLES:
-        token = (tokens or {}).get(role) or secrets.token_hex(13)
-        users[role] = User(
+        users[role] = BuiltInUser(
             role=role,
             id=new_id(),
-            username=role.replace("system_", "") if role != "system_user" else "user",
-            email=f"{role}@stub.example.com",
-            token=token,
+            token=(tokens or {}).get(role) or secrets.token_hex(13),
             csrf_token=new_id(),
             session_id=new_id(),
             access_token=secrets.token_hex(13),
@@ -179,4 +282,15 @@ def make_users(tokens: Mapping[str, str] | None) -> dict[str, User]:
     return users
 
 
-__all__ = ["ANONYMOUS", "ROLES", "ROLE_PERMISSIONS", "Session", "User", "make_users"]
+__all__ = [
+    "ANONYMOUS",
+    "EXTRA_ROLE_PERMISSIONS",
+    "KNOWN_ROLES",
+    "ROLES",
+    "ROLE_PERMISSIONS",
+    "BuiltInUser",
+    "Credential",
+    "Session",
+    "User",
+    "built_in_users",
+]

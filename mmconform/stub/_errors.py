@@ -154,6 +154,36 @@ MESSAGES: dict[str, str] = {
     "model.config.is_valid.localization.server_locale.app_error": (
         "Invalid default server locale for localization settings."
     ),
+    # the user routes (test infrastructure, handlers/users.py)
+    "api.user.update_user_roles.license.app_error": (
+        "Custom permission schemes not supported by current license"
+    ),
+    "app.user.save.username_exists.app_error": "An account with that username already exists.",
+    "app.user.save.email_exists.app_error": "An account with that email already exists.",
+    "api.user.create_user.no_open_server": "This server does not allow open signups.",
+    "model.user.is_valid.pwd.app_error": "Your password must contain at least {{.Min}} characters.",
+    "model.user.is_valid.username.app_error": "Invalid username.",
+    "model.user.is_valid.email.app_error": "Invalid email.",
+    "api.user.login.blank_pwd.app_error": "Password field must not be blank",
+    "api.user.login.invalid_credentials_email_username": (
+        "Enter a valid email or username and/or password."
+    ),
+    "api.user.login.inactive.app_error": (
+        "Login failed because your account has been deactivated."
+    ),
+    "app.user.missing_account.const": "Unable to find the user.",
+    "app.role.check_roles_exist.role_not_found": "The provided role does not exist",
+    "app.user_access_token.disabled": "Personal access tokens are disabled on this server.",
+    "app.user_access_token.get_by_user.app_error": "Unable to find the personal access token.",
+    "api.user.update_active.permissions.app_error": (
+        "You do not have the appropriate permissions."
+    ),
+    "api.user.update_active.not_enable.app_error": (
+        "You cannot deactivate yourself because this feature is not enabled."
+    ),
+    "api.user.update_password.incorrect.app_error": "The current password is incorrect.",
+    "api.user.update_password.context.app_error": "You may not change this user's password.",
+    "api.user.delete_user.not_enabled.app_error": "Permanent deletion is not enabled.",
 }
 
 

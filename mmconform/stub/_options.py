@@ -26,6 +26,8 @@ class StubOptions:
                      (``mmconform._wire.CellSpec``: grant or deny one caller one operation)
     variants         correct but stricter-than-upstream behaviours (see ``variants.Variant``)
     tokens           fixed bearer tokens per role (random per start otherwise)
+    built_in_users   start with one user per role (False: no user at all, like a fresh server,
+                     whose first user created becomes its system admin)
     config_path      the config file (read at start if it exists, written on every save,
                      re-read by POST /config/reload); default a temporary file
     local_mode       serve the local-mode unix socket (start_stub only)
@@ -44,6 +46,7 @@ class StubOptions:
     cell_faults: frozenset[CellSpec] = frozenset()
     variants: frozenset[Variant] = frozenset()
     tokens: Mapping[str, str] | None = None
+    built_in_users: bool = True
     config_path: Path | None = None
     local_mode: bool = True
     local_socket: Path | None = None

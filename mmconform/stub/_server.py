@@ -24,7 +24,9 @@ class RunningStub:
         self.options = options
         self.state = StubState(options)
         self.server_version = self.state.server_version
-        self.tokens: dict[str, str] = {role: self.state.users[role].token for role in ROLES}
+        self.tokens: dict[str, str] = {
+            role: self.state.users[role].token for role in ROLES if role in self.state.users
+        }
         self._threads: list[ServerThread] = []
         self._local_sock: socket.socket | None = None
         self._tmpdir: tempfile.TemporaryDirectory[str] | None = None

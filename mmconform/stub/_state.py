@@ -1,4 +1,5 @@
-"""The stub's live state: one lock, a controllable clock, config, license, busy, audits, logs."""
+"""The stub's live state: one lock, a controllable clock, users, config, license, busy, audits,
+logs."""
 
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from mmconform._wire import CellSpec
-from mmconform.stub._auth import User, make_users
+from mmconform.stub._auth import BuiltInUser, User, built_in_users
 from mmconform.stub._build import BUILD_NUMBER
 from mmconform.stub._clientconfig import build_client_config
 from mmconform.stub._compat import Behaviour
 from mmconform.stub._config import decode_partial, get_path
 from mmconform.stub._config_store import ConfigStore
+from mmconform.stub._directory import Directory
 from mmconform.stub._errors import new_id
 from mmconform.stub._license import License, verify_license
 from mmconform.stub._logbuffer import LogBuffer
@@ -86,9 +88,13 @@ class StubState:
         self.variants = options.variants
         # how often each variant refused input upstream would have accepted
         self.variant_refusals: Counter[Variant] = Counter()
-        self.users: dict[str, User] = make_users(options.tokens)
-        self.by_token: dict[str, User] = {u.token: u for u in self.users.values()}
-        self.by_access_token: dict[str, User] = {u.access_token: u for u in self.users.values()}
+        #: every account and credential (the built-in users and those created through the API)
+        self.directory = Directory(self.now_ms)
+        #: role -> the built-in user of that role (the target file's tokens)
+        self.users: dict[str, BuiltInUser] = (
+            built_in_users(options.tokens) if options.built_in_users else {}
+        )
+        self.directory.add_built_in(self.users.values())
         self.session_props: dict[str, dict[str, str]] = {u.id: {} for u in self.users.values()}
         self.upgrade_supported = True
         self.edition = options.edition
@@ -207,10 +213,10 @@ class StubState:
 
     # -- counts ---------------------------------------------------------------------------------
     def user_count(self) -> int:
-        return len(self.users) + self.extra_users
+        return self.directory.active_count() + self.extra_users
 
     def active_users(self) -> int:
-        return len(self.users) + self.extra_users
+        return self.directory.active_count() + self.extra_users
 
     # -- license ------------------------------------------------------------------------------
     def set_license(self, license: License | None) -> None:
@@ -220,7 +226,13 @@ class StubState:
         self.log("info", "License changed", licensed=license is not None)
 
     # -- audits and logs ----------------------------------------------------------------------
-    def add_audit(self, user: User, action: str, ip: str, extra: str) -> None:
+    def add_audit(
+        self, user: User | BuiltInUser, action: str, ip: str, extra: str, session_id: str = ""
+    ) -> None:
+        """Record a request of ``user`` (in its session ``session_id``; a built-in user's own
+        login session when none is named)."""
+        if not session_id and isinstance(user, BuiltInUser):
+            session_id = user.session_id
         audit = Audit(
             id=new_id(),
             create_at=self.now_ms(),
@@ -228,7 +240,7 @@ class StubState:
             action=action,
             extra_info=extra,
             ip_address=ip,
-            session_id=user.session_id,
+            session_id=session_id,
         )
         with self.lock:
             self.audits.append(audit)

@@ -25,7 +25,7 @@ from starlette.routing import Mount
 from starlette.types import Receive, Scope, Send
 
 from mmconform._wire import CellSpec
-from mmconform.stub._auth import ANONYMOUS, Session, User
+from mmconform.stub._auth import ANONYMOUS, Credential, Session
 from mmconform.stub._context import Ctx, Op
 from mmconform.stub._errors import (
     AppError,
@@ -38,7 +38,7 @@ from mmconform.stub._options import StubOptions
 from mmconform.stub._state import StubState
 from mmconform.stub.cell_faults import check_cell_faults
 from mmconform.stub.faults import Fault
-from mmconform.stub.handlers import OPERATIONS
+from mmconform.stub.handlers import INFRASTRUCTURE, OPERATIONS
 
 _PARAM_RE = re.compile(r"\{(\w+)\}")
 
@@ -108,8 +108,9 @@ class Dispatcher:
         self.local = local
         version = state.behaviour.version
         # Every operation of the version is routed; those this transport does not serve go to
-        # the catch-all, unless a cell fault grants the caller the route.
-        ops = [op for op in OPERATIONS if op.exists_in(version)]
+        # the catch-all, unless a cell fault grants the caller the route. The user routes
+        # provisioning needs are routed beside them.
+        ops = [op for op in (*OPERATIONS, *INFRASTRUCTURE) if op.exists_in(version)]
         self.router = Router(ops)
         self.served = {op.name: op.served_locally_in(version) if local else op.tcp for op in ops}
         tcp_integrity = not local and Fault.INTEGRITY_OVER_TCP in state.faults
@@ -183,6 +184,7 @@ class Dispatcher:
                 request.url.path,
                 client.host if client else "",
                 f"method={request.method} status={response.status_code}",
+                session_id=session.session_id,
             )
         return response
 
@@ -207,8 +209,8 @@ class Dispatcher:
             caller = "local"
         else:
             token, _ = _parse_token(request)
-            user = self.state.by_token.get(token) or self.state.by_access_token.get(token)
-            caller = user.role if token and user is not None else ANONYMOUS
+            found = self.state.directory.resolve(token) if token else None
+            caller = found[0].role if found is not None else ANONYMOUS
         return CellSpec("grant", op.name, caller) in faults
 
     def _url_too_long(self, request: Request) -> bool:
@@ -225,21 +227,26 @@ class Dispatcher:
         token, location = _parse_token(request)
         if not token:
             return Session()
-        user = self.state.by_token.get(token)
         requires_session = op.auth in ("session", "trust")
-        if user is None:
-            user = self.state.by_access_token.get(token)
-            if user is not None and not self.state.setting(
+        found = self.state.directory.resolve(token)
+        refusal = None if found is not None else f"token={token[:8]}…"
+        if found is not None:
+            user, credential, access = found
+            if access is not None and not self.state.setting(
                 "ServiceSettings", "EnableUserAccessTokens"
             ):
                 # a user-access-token session while the feature is off
-                if requires_session:
-                    raise session_expired("EnableUserAccessTokens=false")
-                return Session()
-        if user is None:
+                refusal = "EnableUserAccessTokens=false"
+            elif access is not None and not access.is_active:
+                refusal = "inactive_token"
+            elif not user.active:
+                refusal = f"inactive_user_id={user.id}"
+        if refusal is not None:
             if requires_session:
-                raise session_expired(f"token={token[:8]}…")
+                raise session_expired(refusal)
             return Session()
+        assert found is not None
+        user, credential, _ = found
         if location == "query":
             raise AppError(
                 401, "api.context.token_provided.app_error", detailed=f"token={token[:8]}…"
@@ -249,14 +256,14 @@ class Dispatcher:
             and requires_session
             and op.auth != "trust"
             and request.method != "GET"
-            and not self._csrf_ok(request, user)
+            and not self._csrf_ok(request, credential)
         ):
             raise session_expired(f"token={token[:8]}… Appears to be a CSRF attempt")
-        return Session(user=user)
+        return Session(user=user, credential=credential)
 
-    def _csrf_ok(self, request: Request, user: User) -> bool:
+    def _csrf_ok(self, request: Request, credential: Credential) -> bool:
         header = request.headers.get("x-csrf-token", "")
-        if header and header == user.csrf_token:
+        if header and header == credential.csrf_token:
             return True
         strict = self.state.setting("ServiceSettings", "ExperimentalStrictCSRFEnforcement")
         return not strict and request.headers.get("x-requested-with", "") == "XMLHttpRequest"

@@ -110,7 +110,7 @@ def python_driver_for(target: Target, transport: Transport) -> Iterator[PythonDr
                     transport=httpx.HTTPTransport(uds=target.local_socket),
                 )
             elif role != ANONYMOUS and role not in target.tokens:
-                pytest.skip(missing_role_reason(role))
+                pytest.skip(missing_role_reason(role, target))
             driver = TypedDriver(options)
             if role not in (ANONYMOUS, "local"):
                 driver.client.token = target.token(role)

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from mmconform.contract import CONFIG_MASK, Contract, Version, setting_value
-from mmconform.harness import ConformanceSession, ServerState, Target
+from mmconform.harness import ServerState
 from suites.scenarios.support_test import (
     Verdict,
     shown,
@@ -19,38 +19,55 @@ from suites.scenarios.support_test import (
 
 @pytest.mark.mm_operation("GenerateSupportPacket")
 @pytest.mark.mm_role("system_admin")
-@pytest.mark.mm_global_state("license")
 @pytest.mark.mm_requirement(
     "support.needs-license", "permissions.license-gate", "errors.app-error-shape"
 )
 def test_support_packet_needs_a_license(
+    admin_client: httpx.Client, server_state: ServerState, verdict: Verdict
+) -> None:
+    """On an unlicensed target, as found (no license file needed). A licensed target proves
+    the same with the test below, which removes its license for the scenario and installs the
+    one its target file names."""
+    if server_state.licensed():
+        pytest.skip(
+            "the target is licensed: test_the_license_gate_closes_without_the_license_and_opens_"
+            "with_it proves this there (with --allow-destructive and [target].license_file)"
+        )
+    response = verdict.record(admin_client.get("/system/support_packet"))
+    verdict.app_error(
+        response, status=403, error_id="api.no_license", requirement="support.needs-license"
+    )
+
+
+@pytest.mark.mm_operation("GenerateSupportPacket", "UploadLicenseFile", "RemoveLicenseFile")
+@pytest.mark.mm_role("system_admin")
+@pytest.mark.mm_global_state("license")
+@pytest.mark.mm_requirement(
+    "support.needs-license", "permissions.license-gate", "errors.app-error-shape"
+)
+@pytest.mark.mm_feature("license")
+def test_the_license_gate_closes_without_the_license_and_opens_with_it(
     admin_client: httpx.Client,
+    accepted_license: bytes,
     server_state: ServerState,
-    mm_session: ConformanceSession,
-    target: Target,
     verdict: Verdict,
 ) -> None:
-    """On an unlicensed target: as found, or, on a licensed one, with its license removed for
-    the scenario and installed again from ``[target].license_file`` (destructive operations
-    allowed only: the license put back is that file's)."""
+    """On any target with a license it accepts, licensed or not: without a license the packet
+    is refused with api.no_license, with one it is served (the license state is put back)."""
     with server_state.guard({"license"}):
         if server_state.licensed():
-            if not (mm_session.allow_destructive and target.license_file is not None):
-                pytest.skip(
-                    "the target is licensed; with --allow-destructive and [target].license_file "
-                    "the scenario removes the license for its duration and installs it again"
-                )
             removed = verdict.record(admin_client.delete("/license"))
-            verdict.status(
-                removed,
-                200,
-                requirement="support.needs-license",
-                what="removing the license for the scenario",
-            )
-        response = verdict.record(admin_client.get("/system/support_packet"))
+            verdict.status(removed, 200, what="removing the license")
+        refused = verdict.record(admin_client.get("/system/support_packet"))
         verdict.app_error(
-            response, status=403, error_id="api.no_license", requirement="support.needs-license"
+            refused, status=403, error_id="api.no_license", requirement="support.needs-license"
         )
+        uploaded = admin_client.post("/license", files={"license": ("l", accepted_license)})
+        verdict.status(verdict.record(uploaded), 200, what="installing the accepted license")
+        served = verdict.record(
+            admin_client.get("/system/support_packet", params={"basic_server_logs": "false"})
+        )
+        verdict.status(served, 200)
 
 
 @pytest.mark.mm_operation("GenerateSupportPacket", "UploadLicenseFile", "RemoveLicenseFile")

@@ -71,6 +71,9 @@ def test_unchecked_client(client_for):
     assert client_for("system_admin", check=False).get("/server_busy").status_code == 200
 
 def test_missing_role(client_for):
+    client_for("system_user")
+
+def test_unavailable_role(client_for):
     client_for("system_manager")
 """
 
@@ -108,7 +111,8 @@ def test_guards_put_config_and_server_busy_back(project: Path, target_file: Path
 
 @pytest.mark.parametrize("target_file", [{Fault.BUSY_EXPIRES_AS_STRING}], indirect=True)
 def test_clients_hold_answers_against_the_contract(project: Path, target_file: Path) -> None:
-    # A target file with one role only, so that a missing role is seen too.
+    # A target file with one role only, so that a missing role is seen too (and, the stub being
+    # unlicensed, a role it cannot hold).
     text = target_file.read_text(encoding="utf-8")
     head, _, tokens = text.partition("[tokens]")
     admin = next(line for line in tokens.splitlines() if line.startswith("system_admin"))
@@ -126,4 +130,5 @@ def test_clients_hold_answers_against_the_contract(project: Path, target_file: P
     assert "Bearer <redacted:system_admin>" in output
     assert "PASSED suites/test_checking.py::test_unchecked_client" in output
     assert "SKIPPED" in output
-    assert "role system_manager not given" in output
+    assert "role system_user not given" in output
+    assert "unsupported: role system_manager cannot be held on this target" in output

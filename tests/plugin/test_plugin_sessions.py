@@ -3,6 +3,7 @@ deselects and skips (with reasons), its exit codes, and its session-end state ch
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -13,7 +14,11 @@ import pytest
 
 from mmconform.harness import EXIT_STATE_NOT_RESTORED, EXIT_TARGET_MISCONFIGURED
 from mmconform.stub import StubOptions, start_stub
+from mmconform.stub._license import fixture_dir
 from tests._pytest_run import run_pytest
+
+#: A license the stub accepts, granting CustomPermissionsSchemes: every role can be held.
+LICENSE = fixture_dir() / "valid.mattermost-license"
 
 SAMPLE_SUITE = """
 import pytest
@@ -73,8 +78,18 @@ def project(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def stub_target(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
-    with start_stub(StubOptions()) as stub:
+    """A licensed stub (where every role can be held) and its target file."""
+    with start_stub(StubOptions(license_file=LICENSE)) as stub:
         path = tmp_path / "target.toml"
+        stub.write_target(path)
+        yield path, dict(stub.tokens)
+
+
+@pytest.fixture
+def unlicensed_target(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
+    """An unlicensed stub: nobody can be given the three newer system roles there."""
+    with start_stub(StubOptions()) as stub:
+        path = tmp_path / "unlicensed.toml"
         stub.write_target(path)
         yield path, dict(stub.tokens)
 
@@ -156,6 +171,73 @@ def test_real_target_missing_roles_and_destructive_default(
     assert "MMCONFORM_TOKEN_SYSTEM_MANAGER" in result.stdout
     # Not the embedded stub: destructive operations are off unless asked for.
     assert "test_restart: RestartServer is destructive" in result.stdout
+
+
+def _admin_and_user(path: Path, tokens: dict[str, str], extra: str = "") -> None:
+    path.write_text(
+        f'[target]\nurl = "{_url(path)}"\n[tokens]\nsystem_admin = "{tokens["system_admin"]}"\n'
+        f'system_user = "{tokens["system_user"]}"\n{extra}',
+        encoding="utf-8",
+    )
+
+
+def test_a_role_an_unlicensed_target_cannot_hold_is_unsupported_not_missing(
+    project: Path, unlicensed_target: tuple[Path, dict[str, str]]
+) -> None:
+    path, tokens = unlicensed_target
+    _admin_and_user(path, tokens)
+    result = run(project, "suites", f"--target-file={path}", "--reports-dir=reports")
+    assert result.returncode == 0, result.stdout
+    assert "roles not given" not in result.stdout
+    assert (
+        "roles this target cannot hold (tests needing them are unsupported): system_manager, "
+        "system_user_manager, system_read_only_admin: upstream assigns" in result.stdout
+    )
+    skipped = next(line for line in result.stdout.splitlines() if "SKIPPED" in line)
+    assert "unsupported: role system_manager cannot be held on this target" in skipped
+    assert "CustomPermissionsSchemes" in skipped
+    assert "this target holds no license" in skipped
+    report = json.loads(
+        (project / "reports" / "latest" / "conformance.json").read_text(encoding="utf-8")
+    )
+    assert report["target"]["missing_roles"] == []
+    needs_manager = next(t for t in report["tests"] if t["nodeid"].endswith("test_needs_manager"))
+    assert needs_manager["outcome"] == "unsupported"
+    assert "roles not given" not in " ".join(report["verdict"]["reasons"])
+
+
+def test_a_role_the_target_file_marks_unavailable_is_unsupported_with_the_servers_answer(
+    project: Path, stub_target: tuple[Path, dict[str, str]]
+) -> None:
+    path, tokens = stub_target
+    answer = "PUT /api/v4/users/{user_id}/roles answered 400 some.error"
+    _admin_and_user(path, tokens, f"[unavailable]\nsystem_manager = '{answer}'\n")
+    result = run(project, "suites", f"--target-file={path}")
+    assert result.returncode == 0, result.stdout
+    assert "roles not given (tests needing them are skipped): system_user_manager" in result.stdout
+    skipped = next(line for line in result.stdout.splitlines() if "SKIPPED" in line)
+    assert "unsupported: role system_manager cannot be held" in skipped
+    assert f"the target file marks it unavailable ({answer})" in skipped
+
+
+def test_certify_accepts_roles_the_target_cannot_hold_and_refuses_missing_ones(
+    project: Path,
+    unlicensed_target: tuple[Path, dict[str, str]],
+    stub_target: tuple[Path, dict[str, str]],
+) -> None:
+    path, tokens = unlicensed_target
+    _admin_and_user(path, tokens)
+    result = run(project, "suites", f"--target-file={path}", "--certify")
+    assert "--certify needs a token" not in result.stdout + result.stderr
+    assert result.returncode != EXIT_TARGET_MISCONFIGURED, result.stdout
+    licensed, licensed_tokens = stub_target
+    _admin_and_user(licensed, licensed_tokens)
+    refused = run(project, "suites", f"--target-file={licensed}", "--certify")
+    assert refused.returncode == EXIT_TARGET_MISCONFIGURED, refused.stdout
+    assert (
+        "--certify needs a token for every role the target can hold; missing: system_manager, "
+        "system_user_manager, system_read_only_admin" in refused.stdout + refused.stderr
+    )
 
 
 def test_token_of_the_wrong_role_stops_the_run(

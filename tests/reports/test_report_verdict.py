@@ -13,6 +13,7 @@ from mmconform.report import (
     LADDER,
     NOT_CONFORMANT,
     highest,
+    unavailable_role_reason,
     verdict_of,
 )
 
@@ -107,3 +108,39 @@ def test_a_narrowed_run_names_what_it_left_out() -> None:
     assert verdict.status == INCOMPLETE
     (reason,) = verdict.reasons
     assert "logs.paging (no test of it ran: the run was narrowed (-k 'busy'))" in reason
+
+
+def test_unsupported_roles_are_named_with_the_rule_that_makes_them_so() -> None:
+    why = "upstream assigns them only under a license with CustomPermissionsSchemes"
+    tests = [
+        result("passed", "busy.expires"),
+        *(
+            {
+                "nodeid": f"t::{role}",
+                "outcome": "unsupported",
+                "requirements": [],
+                "message": unavailable_role_reason(role, why),
+            }
+            for role in ("system_read_only_admin", "system_manager", "system_manager")
+        ),
+        {**result("unsupported", "email.sends"), "message": "unsupported: no smtp"},
+    ]
+    verdict = verdict_of(tests, requirements=REQUIREMENTS, claimed_features=())
+    assert verdict.status == CONFORMANT_WITH_UNSUPPORTED
+    assert verdict.reasons == (
+        "3 test(s) need roles this target cannot hold (system_manager, system_read_only_admin): "
+        + why,
+        "1 test(s) of features the target does not claim",
+    )
+
+
+def test_a_role_that_could_be_held_but_was_not_given_leaves_the_run_incomplete() -> None:
+    verdict = verdict_of(
+        [result("passed", "busy.expires")],
+        requirements=REQUIREMENTS,
+        claimed_features=(),
+        missing_roles=("system_manager",),
+    )
+    assert verdict.status == INCOMPLETE
+    (reason,) = verdict.reasons
+    assert reason.startswith("roles not given: system_manager")

@@ -166,8 +166,8 @@ SKIPS: dict[str, Skip] = {
     ),
     "suites/scenarios/test_support_packet.py::test_support_packet_needs_a_license": Skip(
         "state",
-        "an unlicensed target: as found (the client license), or made so for the scenario with "
-        "--allow-destructive and [target].license_file (the license is installed again)",
+        "an unlicensed target, as found (the client license); on a licensed one the license "
+        "gate scenario removes the license and installs [target].license_file again",
     ),
     "suites/scenarios/test_license.py::test_a_second_trial_is_refused": Skip(
         "environment",

@@ -8,7 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from mmconform._wire import Secret, TargetFile, TargetFileError, normalise_url, read_target_file
+from mmconform._wire import (
+    Provisioned,
+    ProvisionedUser,
+    Secret,
+    TargetFile,
+    TargetFileError,
+    normalise_url,
+    read_target_file,
+)
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -33,6 +41,29 @@ def write(tmp_path: Path, text: str) -> Path:
         ("[target]\nurl='http://h'\nlicensed='yes'\n", "licensed must be true or false"),
         ("[target]\nurl='http://h'\nlicense_file='nope.lic'\n", "license_file .*no such file"),
         ("[target]\nurl='http://h'\n[extra]\n", "unknown table"),
+        ("[target]\nurl='http://h'\n[unavailable]\nroot='x'\n", "unknown role 'root'"),
+        ("[target]\nurl='http://h'\n[unavailable]\nsystem_manager=1\n", "unavailable\\]"),
+        ("[target]\nurl='http://h'\nunavailable=1\n", "unknown key"),
+        (
+            "[target]\nurl='http://h'\n[tokens]\nsystem_user='t'\n"
+            "[unavailable]\nsystem_user='no'\n",
+            "have a token in \\[tokens\\] and are marked unavailable",
+        ),
+        (
+            "[target]\nurl='http://h'\n[provisioned]\nprefix='x'\n",
+            "unknown key\\(s\\) \\['prefix'\\]",
+        ),
+        ("[target]\nurl='http://h'\n[provisioned]\ntoken_kind='pat'\n", "token_kind must be"),
+        ("[target]\nurl='http://h'\n[provisioned.users.root]\nid='a'\n", "unknown role 'root'"),
+        (
+            "[target]\nurl='http://h'\n[provisioned.users.system_user]\nid='a'\n",
+            "\\[provisioned.users.system_user\\] has no `username`",
+        ),
+        (
+            "[target]\nurl='http://h'\n[provisioned.users.system_user]\nid='a'\n"
+            "username='u'\npassword='p'\n",
+            "unknown key\\(s\\) \\['password'\\]",
+        ),
     ],
 )
 def test_bad_files_name_the_file_and_the_problem(tmp_path: Path, text: str, message: str) -> None:
@@ -141,3 +172,45 @@ def test_an_unknown_role_or_edition_is_refused_in_memory_too() -> None:
         TargetFile(url="http://h", tokens={"root": Secret("x", "root")})
     with pytest.raises(TargetFileError, match="edition"):
         TargetFile(url="http://h", edition="pro")
+
+
+def test_unavailable_roles_and_provisioned_users_read_back_the_same(tmp_path: Path) -> None:
+    described = TargetFile(
+        url="http://h",
+        tokens={"system_admin": Secret("a", "system_admin")},
+        unavailable={"system_manager": "400 api.user.update_user_roles.license.app_error"},
+        provisioned=Provisioned(
+            token_kind="personal_access_token",
+            users={
+                "system_admin": ProvisionedUser("uid1", "mmconform-admin", token_id="tid1"),
+                "system_manager": ProvisionedUser("uid2", "mmconform-manager"),
+            },
+        ),
+    )
+    again = read_target_file(described.write(tmp_path / "t.toml"))
+    assert again == described
+    assert again.unavailable == {
+        "system_manager": "400 api.user.update_user_roles.license.app_error"
+    }
+    assert again.provisioned is not None
+    assert again.provisioned.users["system_admin"].token_id == "tid1"
+    assert again.provisioned.users["system_manager"].token_id is None
+    text = (tmp_path / "t.toml").read_text(encoding="utf-8")
+    assert "[provisioned.users.system_admin]" in text
+
+
+def test_a_file_without_the_new_tables_has_none_of_them(tmp_path: Path) -> None:
+    described = read_target_file(write(tmp_path, "[target]\nurl='http://h'\n"))
+    assert described.unavailable == {}
+    assert described.provisioned is None
+
+
+def test_a_role_cannot_have_a_token_and_be_unavailable_in_memory_either() -> None:
+    with pytest.raises(TargetFileError, match="both have a token"):
+        TargetFile(
+            url="http://h",
+            tokens={"system_user": Secret("t", "system_user")},
+            unavailable={"system_user": "no"},
+        )
+    with pytest.raises(TargetFileError, match="token_kind"):
+        Provisioned(token_kind="cookie")

@@ -1,4 +1,5 @@
-"""The stub's operations, one module per area."""
+"""The stub's operations, one module per area; and, apart from them, the user routes that
+provisioning needs (test infrastructure, not operations of the contract)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from mmconform.stub.handlers import (
     logs,
     maintenance,
     system,
+    users,
 )
 
 OPERATIONS: list[Op] = [
@@ -23,4 +25,7 @@ OPERATIONS: list[Op] = [
     *connectivity.OPERATIONS,
 ]
 
-__all__ = ["OPERATIONS"]
+#: Routes served beside the operations for ``mmconform provision`` (``handlers/users.py``).
+INFRASTRUCTURE: list[Op] = list(users.INFRASTRUCTURE)
+
+__all__ = ["INFRASTRUCTURE", "OPERATIONS"]

@@ -229,7 +229,7 @@ async def get_analytics_old(ctx: Ctx) -> Response:
             {"name": "incoming_webhook_count", "value": 0},
             {"name": "outgoing_webhook_count", "value": 0},
             {"name": "command_count", "value": 0},
-            {"name": "session_count", "value": len(st.users)},
+            {"name": "session_count", "value": st.directory.session_count()},
         ]
     elif name == "user_counts_with_posts_day":
         rows = [{"name": "", "value": -1}] if over_limit else _day_rows(ctx, (2, 1, 3), team_id)
