@@ -85,6 +85,7 @@ class ReportWriter:
             features=tuple(sorted(target.features)),
             destructive_allowed=self.session.allow_destructive,
             configuration=target_configuration(target),
+            unavailable_roles=dict(target.unavailable_roles),
         )
 
     def all_deselections(self) -> list[Deselection]:
@@ -282,6 +283,7 @@ def target_configuration(target: Any) -> dict[str, Any]:
         "features": sorted(fields["features"]),
         "license_file": fields["license_file"].name if fields["license_file"] else None,
         "tokens": {role: repr(secret) for role, secret in fields["tokens"].items()},
+        "unavailable_roles": dict(fields["unavailable_roles"]),
         "sources": {
             key: value for key, value in dict(fields["sources"]).items() if key != "tokens"
         },

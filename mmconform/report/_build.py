@@ -52,6 +52,8 @@ class TargetFacts:
     destructive_allowed: bool
     #: the effective target configuration, tokens and license contents redacted
     configuration: Mapping[str, Any] = field(default_factory=dict)
+    #: role -> why the target cannot hold it (its tests are unsupported, not missing)
+    unavailable_roles: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,7 @@ def _target(target: TargetFacts) -> dict[str, Any]:
         "embedded_stub": target.embedded,
         "roles": list(target.roles),
         "missing_roles": list(target.missing_roles),
+        "unavailable_roles": dict(target.unavailable_roles),
         "features": list(target.features),
         "destructive_allowed": target.destructive_allowed,
         "configuration": dict(target.configuration),

@@ -45,6 +45,10 @@ def test_an_unlicensed_server_is_conformant_with_the_three_roles_unsupported(
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     report = json.loads((reports / "latest" / "conformance.json").read_text(encoding="utf-8"))
     assert report["target"]["missing_roles"] == []
+    assert sorted(report["target"]["unavailable_roles"]) == sorted(NEW_ROLES)
+    assert all(
+        "CustomPermissionsSchemes" in why for why in report["target"]["unavailable_roles"].values()
+    )
     tests = report["tests"]
     needing = [t for t in tests if set(t["roles"]) & set(NEW_ROLES)]
     assert needing, "the matrix has cells of those roles"
