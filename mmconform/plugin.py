@@ -29,9 +29,10 @@ from mmconform.harness._outcomes import OutcomeWriter
 from mmconform.harness._pytest_compat import repair_rootdir
 from mmconform.harness._report_folder import ReportFolder
 from mmconform.harness._reporting import ReportWriter
-from mmconform.harness._run import RunOptions, conformance_requested, is_xdist_worker
+from mmconform.harness._run import RunOptions, conformance_requested
 from mmconform.harness._selection import MARKERS
 from mmconform.harness._session import SESSION_KEY, ConformanceSession
+from mmconform.harness._xdist import SEED, XdistRelay, from_controller, spreads
 
 __all__ = ["PLUGIN_NAME"]
 
@@ -222,7 +223,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(session, PLUGIN_NAME)
     config.pluginmanager.register(OutcomeWriter(session), f"{PLUGIN_NAME}-outcomes")
     config.pluginmanager.register(folder, f"{PLUGIN_NAME}-report-folder")
-    config.pluginmanager.register(ReportWriter(session, folder), f"{PLUGIN_NAME}-reports")
+    reports = ReportWriter(session, folder)
+    config.pluginmanager.register(reports, f"{PLUGIN_NAME}-reports")
+    if spreads(config):
+        config.pluginmanager.register(XdistRelay(session, reports, folder), f"{PLUGIN_NAME}-xdist")
 
 
 def _run_options(config: pytest.Config) -> RunOptions:
@@ -251,9 +255,8 @@ def _run_options(config: pytest.Config) -> RunOptions:
             "no --no-reports)"
         )
     seed = _profiles.choose_seed(profile, config.getoption("mm_seed"))
-    if is_xdist_worker(config):
-        # Every worker must generate the same data as the controller printed.
-        seed = int(config.workerinput.get("mmconform_seed", seed))  # type: ignore[attr-defined]
+    # Every xdist worker generates the same data as the controller printed.
+    seed = int(from_controller(config, SEED, seed))
     return RunOptions(
         profile=profile,
         seed=seed,

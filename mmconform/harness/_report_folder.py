@@ -10,16 +10,14 @@ run ``BASE/latest`` is pointed at it; a run that wrote nothing leaves nothing be
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from mmconform.harness._run import is_xdist_worker
+from mmconform.harness._xdist import RUN_DIR, from_controller
 from mmconform.report import finish_run, new_run_directory
 
 __all__ = ["ReportFolder"]
-
-_WORKER_RUN_DIR = "mmconform_run_dir"
 
 
 class ReportFolder:
@@ -52,17 +50,11 @@ class ReportFolder:
             return None
         if self._run is None:
             if is_xdist_worker(self.config):
-                given = self.config.workerinput.get(_WORKER_RUN_DIR)  # type: ignore[attr-defined]
+                given = from_controller(self.config, RUN_DIR)
                 self._run = Path(given) if given else None
             else:
                 self._run = new_run_directory(self.base)
         return self._run
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_configure_node(self, node: Any) -> None:
-        """xdist controller: the workers write into this run's directory."""
-        if self._run is not None:
-            node.workerinput[_WORKER_RUN_DIR] = str(self._run)
 
     def finish(self) -> None:
         """The run is done writing: point ``latest`` at its directory (or remove the directory

@@ -35,9 +35,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ReportWriter", "target_configuration"]
 
-_WORKER_TARGET = "mmconform_target"
-_WORKER_DESELECTIONS = "mmconform_deselected"
-
 
 class ReportWriter:
     """Writes the reports of one run (in the xdist controller, or the only process)."""
@@ -102,33 +99,17 @@ class ReportWriter:
                 )
         return sorted(own, key=lambda d: d.nodeid)
 
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_testnodedown(self, node: Any, error: Any) -> None:
-        """xdist controller: keep what a worker said about its target and deselections."""
-        output = getattr(node, "workeroutput", None) or {}
-        if output.get(_WORKER_TARGET) and self._worker_target is None:
-            self._worker_target = dict(output[_WORKER_TARGET])
-        self._worker_deselections += list(output.get(_WORKER_DESELECTIONS) or ())
-
-    def _hand_over(self, session: pytest.Session) -> None:
-        """xdist worker: tell the controller, which writes the reports, about the target."""
-        output = session.config.workeroutput  # type: ignore[attr-defined]
-        facts = self.report_target_facts()
-        if facts is not None:
-            output[_WORKER_TARGET] = {
-                field.name: getattr(facts, field.name) for field in dataclasses.fields(facts)
-            }
-        output[_WORKER_DESELECTIONS] = [
-            {"nodeid": d.nodeid, "reason": d.reason, "operations": list(d.operations)}
-            for d in self.all_deselections()
-        ]
+    def note_worker(self, *, target: dict[str, Any] | None, deselections: list[Any]) -> None:
+        """An xdist worker finished: what it knew of the target (the first one's), and what it
+        deselected."""
+        if target and self._worker_target is None:
+            self._worker_target = dict(target)
+        self._worker_deselections += deselections
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        conformance = self.session
-        if conformance.is_worker:
-            self._hand_over(session)
-            return
+        if self.session.is_worker:
+            return  # the controller writes the reports (the xdist relay hands it the facts)
         try:
             self._conclude(session)
         finally:

@@ -68,9 +68,6 @@ __all__ = ["SESSION_KEY", "ConformanceSession", "session_of"]
 
 SESSION_KEY = pytest.StashKey["ConformanceSession"]()
 _ADMIN = "system_admin"
-_WORKER_SEED = "mmconform_seed"
-_WORKER_REQUESTS = "mmconform_requests"
-_WORKER_STOPPED = "mmconform_stopped"
 
 
 def session_of(config: pytest.Config) -> ConformanceSession:
@@ -322,11 +319,6 @@ class ConformanceSession:
             return
         widen_parametrized_ids(config, suites_dirs(config))
 
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_configure_node(self, node: Any) -> None:
-        """xdist controller hook: every worker generates the data the controller printed."""
-        node.workerinput[_WORKER_SEED] = self.seed
-
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
         if not (self.active or conformance_requested(config)):
             return []
@@ -398,20 +390,15 @@ class ConformanceSession:
         Hypothesis run; see ``_lazy_coverage``)."""
         materialize(getattr(item, "obj", None))
 
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_testnodedown(self, node: Any, error: Any) -> None:
-        """xdist controller hook: add up the requests each worker sent."""
-        output = getattr(node, "workeroutput", None) or {}
-        self._requests_from_workers += int(output.get(_WORKER_REQUESTS, 0))
-        if output.get(_WORKER_STOPPED):
-            self._worker_stops.append(str(output[_WORKER_STOPPED]))
+    def note_worker(self, *, requests: int, stopped: str | None) -> None:
+        """An xdist worker finished: the generated requests it sent, and why it stopped talking
+        to the target (None when it did not)."""
+        self._requests_from_workers += requests
+        if stopped:
+            self._worker_stops.append(stopped)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        if is_xdist_worker(session.config):
-            output = session.config.workeroutput  # type: ignore[attr-defined]
-            output[_WORKER_REQUESTS] = self.requests_sent
-            output[_WORKER_STOPPED] = self.health.stopped
         if not self.active:
             return
         ordinary = session.exitstatus in (
