@@ -18,6 +18,7 @@ default; see ``--mm-incomplete``).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,9 +41,42 @@ __all__ = ["PLUGIN_NAME"]
 PLUGIN_NAME = "mmconform-session"
 
 
+def _taken(parser: pytest.Parser, name: str) -> bool:
+    """Whether another plugin already registered the option ``name``."""
+    groups = [getattr(parser, "_anonymous", None), *getattr(parser, "_groups", ())]
+    return any(
+        name in option.names()
+        for group in groups
+        if group is not None
+        for option in getattr(group, "options", ())
+    )
+
+
+def _option(
+    parser: pytest.Parser,
+    group: pytest.OptionGroup,
+    name: str,
+    plain: str | None,
+    **settings: Any,
+) -> None:
+    """Add the option ``--mm-...`` and, where no other plugin holds it, its plain spelling
+    (``--target-url`` beside ``--mm-target-url``): the plugin loads into every pytest run on
+    the machine, so it claims generic names only when they are free."""
+    names = [name]
+    if plain is not None and not _taken(parser, plain):
+        names.append(plain)
+    group.addoption(*names, **settings)
+
+
+@pytest.hookimpl(trylast=True)
 def pytest_addoption(parser: pytest.Parser) -> None:
+    # trylast: plugins loaded before this one have claimed their options when the plain
+    # spellings are checked.
     group = parser.getgroup("mmconform", "mmconform: Mattermost system API conformance")
-    group.addoption(
+    _option(
+        parser,
+        group,
+        "--mm-target-file",
         "--target-file",
         dest="target_file",
         metavar="FILE",
@@ -51,7 +85,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="TOML target file (URL, one token per role, local socket, server version), "
         "as written by `python -m mmconform.stub --write-target FILE`.",
     )
-    group.addoption(
+    _option(
+        parser,
+        group,
+        "--mm-target-url",
         "--target-url",
         dest="target_url",
         metavar="URL",
@@ -59,7 +96,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="Base URL of the server under test (overrides the file and MMCONFORM_TARGET_URL). "
         "With no target at all, the embedded stub is started.",
     )
-    group.addoption(
+    _option(
+        parser,
+        group,
+        "--mm-allow-destructive",
         "--allow-destructive",
         dest="mm_allow_destructive",
         action="store_const",
@@ -68,14 +108,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="Also test operations annotated x-mm-destructive (restart, license removal, full "
         "config PUT...). Default: on for the embedded stub only.",
     )
-    group.addoption(
+    _option(
+        parser,
+        group,
+        "--mm-no-destructive",
         "--no-destructive",
         dest="mm_allow_destructive",
         action="store_const",
         const=False,
         help="Never test destructive operations, even against the embedded stub.",
     )
-    group.addoption(
+    _option(
+        parser,
+        group,
+        "--mm-request-timeout",
         "--request-timeout",
         dest="mm_request_timeout",
         metavar="SECONDS",
@@ -83,7 +129,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=DEFAULT_TIMEOUT,
         help=f"Per-request timeout in seconds (default {DEFAULT_TIMEOUT:g}).",
     )
-    group.addoption(
+    _option(
+        parser,
+        group,
+        "--mm-ca-bundle",
         "--ca-bundle",
         dest="mm_ca_bundle",
         metavar="FILE",
@@ -91,15 +140,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="CA bundle (PEM) to verify the target's TLS certificate.",
     )
-    group.addoption(
+    _option(
+        parser,
+        group,
+        "--mm-insecure",
         "--insecure",
         dest="mm_insecure",
         action="store_true",
         default=False,
         help="Do not verify the target's TLS certificate.",
     )
-    group.addoption(
+    _option(
+        parser,
+        group,
         "--mm-profile",
+        None,
         dest="mm_profile",
         metavar="NAME",
         default=None,
@@ -107,15 +162,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="Hypothesis profile for the suites: gate (default; deterministic), dev, deep. "
         "`--hypothesis-profile gate|dev|deep` is honoured too.",
     )
-    group.addoption(
+    _option(
+        parser,
+        group,
         "--mm-seed",
+        None,
         dest="mm_seed",
         metavar="INT",
         type=int,
         default=None,
         help="Seed for generated data (replays a run; printed in the header).",
     )
-    group.addoption(
+    _option(
+        parser,
+        group,
+        "--mm-operation",
         "--operation",
         dest="mm_operations",
         metavar="OPERATION_ID",
@@ -124,7 +185,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="Run only the conformance tests of this operationId (repeatable); the contract "
         "suite's schema is only built for these, which also makes collection faster.",
     )
-    group.addoption(
+    _option(
+        parser,
+        group,
+        "--mm-reports-dir",
         "--reports-dir",
         dest="mm_reports_dir",
         metavar="DIR",
@@ -136,15 +200,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "permission-matrix.json), and points DIR/latest at it when it ends. Old runs stay "
         "until `python -m mmconform.report prune --keep N` removes them.",
     )
-    group.addoption(
+    _option(
+        parser,
+        group,
+        "--mm-no-reports",
         "--no-reports",
         dest="mm_no_reports",
         action="store_true",
         default=False,
         help="Write no report files unless --junitxml / --alluredir ask for them.",
     )
-    group.addoption(
+    _option(
+        parser,
+        group,
         "--mm-incomplete",
+        None,
         dest="mm_incomplete",
         metavar="auto|fail|pass",
         choices=INCOMPLETE_POLICIES,
@@ -153,8 +223,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "or auto (default): fail on the whole gate, pass on a run narrowed with -k, -m, "
         "--operation, --deselect, --ignore, --lf, node ids or paths inside the suites.",
     )
-    group.addoption(
+    _option(
+        parser,
+        group,
         "--mm-budget",
+        None,
         dest="mm_budget",
         metavar="SECONDS",
         type=float,
@@ -162,8 +235,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="Most seconds the whole run may take, whatever the target does; the run stops "
         f"with exit 10 when they are used up (default {DEFAULT_BUDGET:g}; 0: no limit).",
     )
-    group.addoption(
+    _option(
+        parser,
+        group,
         "--mm-stop-after",
+        None,
         dest="mm_stop_after",
         metavar="FAILURES",
         type=int,
@@ -172,7 +248,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "target whether it is alive; if not, stop the run with exit 10 "
         f"(default {DEFAULT_THRESHOLD}).",
     )
-    group.addoption(
+    _option(
+        parser,
+        group,
+        "--mm-certify",
         "--certify",
         dest="mm_certify",
         action="store_true",
@@ -182,7 +261,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "(exit 13) when the run is incomplete. Check a bundle with "
         "`python -m mmconform.certify verify BUNDLE`.",
     )
-    group.addoption(
+    _option(
+        parser,
+        group,
+        "--mm-stub-version",
         "--stub-version",
         dest="mm_stub_version",
         metavar="VERSION",

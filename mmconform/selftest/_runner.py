@@ -151,17 +151,17 @@ def _run_pytest(
         "pytest",
         "-p",
         "no:cacheprovider",
-        "--target-file",
+        "--mm-target-file",
         str(target_file),
-        "--allow-destructive",
-        "--no-reports",
+        "--mm-allow-destructive",
+        "--mm-no-reports",
         "-x",
         "-q",
         "--junitxml",
         str(junit),
     ]
     for operation in _operations_to_run(mutant, options):
-        args += ["--operation", operation]
+        args += ["--mm-operation", operation]
     args += list(options.suites)
     started = time.monotonic()
     try:

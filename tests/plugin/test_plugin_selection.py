@@ -208,3 +208,19 @@ def test_auth_probes_are_asked_a_few_times_per_operation_and_mode_except_in_deep
             for mode in ("positive", "negative")
         }
         assert asked == {"positive": expected or 10, "negative": expected or 10}, name
+
+
+def test_generic_options_keep_their_plain_spelling_only_where_it_is_free() -> None:
+    from mmconform.plugin import _option
+
+    parser = pytest.Parser(_ispytest=True)  # a parser of our own, as pytest makes one
+    other = parser.getgroup("another-plugin")
+    other.addoption("--operation", dest="other_operation")
+    group = parser.getgroup("mmconform")
+    _option(parser, group, "--mm-operation", "--operation", dest="mm_operations")
+    _option(parser, group, "--mm-target-url", "--target-url", dest="target_url")
+    names = {name for option in group.options for name in option.names()}
+    assert names == {"--mm-operation", "--mm-target-url", "--target-url"}
+    parsed = parser.parse(["--mm-operation", "GetLogs", "--target-url", "http://h"])
+    assert parsed.mm_operations == "GetLogs"
+    assert parsed.target_url == "http://h"
