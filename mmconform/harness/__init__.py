@@ -33,7 +33,7 @@ from mmconform.harness._server_state import (
 )
 from mmconform.harness._session import ConformanceSession, session_of
 from mmconform.harness._target import Target
-from mmconform.report import Cell
+from mmconform.report import CellResult
 
 __all__ = [
     # the session and how to reach it
@@ -48,7 +48,7 @@ __all__ = [
     "SUITES_DECLARATION",
     # the contract suite
     "CaseRunner",
-    "Cell",
+    "CellResult",
     "ConformanceSession",
     "ContractRun",
     # checking answers

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from mmconform.report import UNSUPPORTED_PREFIX, Cell, TestResult
+from mmconform.report import UNSUPPORTED_PREFIX, CellResult, TestResult
 
 __all__ = ["MESSAGE", "Results", "describe_item", "record_cell"]
 
@@ -79,7 +79,7 @@ def _label_for_allure(
         item.add_marker(label(*tags, label_type="tag"))
 
 
-def record_cell(node: pytest.Item, cell: Cell) -> None:
+def record_cell(node: pytest.Item, cell: CellResult) -> None:
     """Record the permission-matrix cell a test checks (its verdict comes from the outcome)."""
     node.user_properties.append((CELL, json.dumps(asdict(cell), sort_keys=True)))
 
@@ -115,14 +115,16 @@ class Results:
             result.outcome = outcome
             result.message = _message(report)
         cells = [
-            Cell(**_cell_fields(json.loads(str(v)))) for k, v in report.user_properties if k == CELL
+            CellResult(**_cell_fields(json.loads(str(v))))
+            for k, v in report.user_properties
+            if k == CELL
         ]
         if cells:
             result.cells = cells
         for cell_index, cell in enumerate(result.cells):
             result.cells[cell_index] = _with_verdict(cell, result.outcome)
 
-    def cells(self) -> list[Cell]:
+    def cells(self) -> list[CellResult]:
         return [cell for result in self.tests.values() for cell in result.cells]
 
     def write_matrix(self, path: Path) -> Path:
@@ -169,6 +171,8 @@ def _cell_fields(raw: Mapping[str, Any]) -> dict[str, Any]:
     return fields
 
 
-def _with_verdict(cell: Cell, outcome: str) -> Cell:
+def _with_verdict(cell: CellResult, outcome: str) -> CellResult:
     verdict = {"error": "failed"}.get(outcome, outcome)
-    return Cell(**{**asdict(cell), "expected_statuses": cell.expected_statuses, "verdict": verdict})
+    return CellResult(
+        **{**asdict(cell), "expected_statuses": cell.expected_statuses, "verdict": verdict}
+    )

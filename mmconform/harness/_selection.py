@@ -33,7 +33,7 @@ __all__ = [
     "CONFORMANCE_MARK",
     "SUITE_ORDER",
     "Selection",
-    "TargetFacts",
+    "SelectionFacts",
     "in_feedback_order",
     "item_operation_label",
     "missing_role_reason",
@@ -62,7 +62,7 @@ MARKERS = (
 
 
 @dataclass(frozen=True)
-class TargetFacts:
+class SelectionFacts:
     """What selection needs to know about the target and the run's options."""
 
     server_version: Version | None
@@ -140,7 +140,7 @@ def item_requirements(item: pytest.Item, contract: Contract) -> list[Requirement
 def exclusion_reason(
     item: pytest.Item,
     operations: Sequence[Operation],
-    facts: TargetFacts,
+    facts: SelectionFacts,
     requirements: Sequence[Requirement] = (),
 ) -> str | None:
     """Why ``item`` must not run against this target, or None."""
@@ -185,7 +185,7 @@ def state_groups(state_sets: Iterable[Iterable[str]]) -> dict[str, str]:
     }
 
 
-def _selected(operations: Sequence[Operation], facts: TargetFacts) -> bool:
+def _selected(operations: Sequence[Operation], facts: SelectionFacts) -> bool:
     wanted = facts.selected_operations
     return not wanted or any(op.operation_id in wanted for op in operations)
 
@@ -193,7 +193,7 @@ def _selected(operations: Sequence[Operation], facts: TargetFacts) -> bool:
 def select(
     items: Sequence[pytest.Item],
     contract: Contract,
-    facts: TargetFacts,
+    facts: SelectionFacts,
     category_of: Callable[[pytest.Item], str] = lambda item: "custom",
 ) -> Selection:
     """Decide, for conformance ``items``, what runs; add xdist groups, role skips and the
@@ -287,7 +287,7 @@ def in_feedback_order(
     return result
 
 
-def _skip_for_roles(item: pytest.Item, facts: TargetFacts) -> None:
+def _skip_for_roles(item: pytest.Item, facts: SelectionFacts) -> None:
     """Skip a test needing a role without a token: unsupported when the target cannot hold
     one of them, else for the first missing one."""
     needed = [

@@ -54,7 +54,7 @@ from mmconform.harness._run import (
 from mmconform.harness._schemathesis import ContractRun, build_contract_run
 from mmconform.harness._selection import (
     CONFORMANCE_MARK,
-    TargetFacts,
+    SelectionFacts,
     in_feedback_order,
     item_operations,
     select,
@@ -341,7 +341,7 @@ class ConformanceSession:
             return
         self.activate()
         target = self.require_target()
-        facts = TargetFacts(
+        facts = SelectionFacts(
             server_version=self.server_version,
             allow_destructive=self.allow_destructive,
             roles=target.roles,

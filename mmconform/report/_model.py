@@ -33,7 +33,7 @@ __all__ = [
     "LADDER",
     "NOT_CONFORMANT",
     "UNSUPPORTED_PREFIX",
-    "Cell",
+    "CellResult",
     "TestResult",
     "Verdict",
     "highest",
@@ -60,7 +60,7 @@ def unavailable_role_reason(role: str, why: str) -> str:
 
 
 @dataclass(frozen=True)
-class Cell:
+class CellResult:
     """One cell of the permission matrix: what the contract expects a role to get for an
     operation, and what the target answered."""
 
@@ -95,7 +95,7 @@ class TestResult:
     duration: float = 0.0
     #: the failure or skip text (already redacted)
     message: str = ""
-    cells: list[Cell] = field(default_factory=list)
+    cells: list[CellResult] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -31,7 +31,7 @@ from mmconform.contract import (
 )
 from mmconform.harness import (
     GUARDED_STATES,
-    Cell,
+    CellResult,
     ConformanceSession,
     ResponseChecker,
     ServerState,
@@ -151,7 +151,7 @@ def test_permission(
     error_id = app_error_id(response)
     record_cell(
         request.node,
-        Cell(
+        CellResult(
             operation=cell.operation,
             role=cell.role,
             expected=expectation.access,

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from mmconform.contract import ANONYMOUS, setting_value
+from mmconform.contract import ANONYMOUS, PERMISSION_ERROR_ID, SESSION_ERROR_ID, setting_value
 from suites.scenarios.support_test import Verdict
 
 ClientFor = Callable[..., httpx.Client]
@@ -47,7 +47,7 @@ PROVOKED = [
         "GET",
         "/system/timezones",
         401,
-        "api.context.session_expired.app_error",
+        SESSION_ERROR_ID,
     ),
     Provoked(
         "no-permission",
@@ -56,7 +56,7 @@ PROVOKED = [
         "GET",
         "/config",
         403,
-        "api.context.permissions.app_error",
+        PERMISSION_ERROR_ID,
     ),
     Provoked(
         "no-read-audits",
@@ -65,7 +65,7 @@ PROVOKED = [
         "GET",
         "/audits",
         403,
-        "api.context.permissions.app_error",
+        PERMISSION_ERROR_ID,
     ),
     Provoked(
         "bad-query-value",

@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 import pytest
 
-from mmconform.contract import ANONYMOUS, setting_value
+from mmconform.contract import ANONYMOUS, PERMISSION_ERROR_ID, setting_value
 from suites.scenarios.support_test import Verdict, poll
 
 ClientFor = Callable[..., httpx.Client]
@@ -224,7 +224,7 @@ def test_post_log_by_role_and_developer_mode(
         verdict.app_error(
             anonymous,
             status=403,
-            error_id="api.context.permissions.app_error",
+            error_id=PERMISSION_ERROR_ID,
             requirement=requirement,
         )
     for role in ("system_user", "system_admin"):

@@ -13,7 +13,7 @@ from tests.plugin.test_plugin_fixtures import CONFTEST, SUITES_CONFTEST
 
 MATRIX_SUITE = """
 import pytest
-from mmconform.harness import Cell, record_cell
+from mmconform.harness import CellResult, record_cell
 
 CELLS = [
     ("GetLogs", "system_user", "denied", (403,), 403),
@@ -24,7 +24,7 @@ CELLS = [
 @pytest.mark.parametrize("operation, role, expected, statuses, observed", CELLS)
 @pytest.mark.mm_requirement("auth.session-required")
 def test_cell(request, operation, role, expected, statuses, observed):
-    record_cell(request.node, Cell(operation, role, expected, statuses, observed))
+    record_cell(request.node, CellResult(operation, role, expected, statuses, observed))
     assert observed in statuses
 """
 

@@ -9,7 +9,7 @@ import pytest
 
 from mmconform._version import Version
 from mmconform.contract import load_contract
-from mmconform.harness._selection import TargetFacts, exclusion_reason, select, state_groups
+from mmconform.harness._selection import SelectionFacts, exclusion_reason, select, state_groups
 from mmconform.harness._server_state import config_differences
 
 CONTRACT = load_contract()
@@ -30,8 +30,8 @@ class FakeItem:
         return [mark for mark in self._marks if mark.name == name]
 
 
-def facts(version: str | None = "11.1.0", *, destructive: bool = True) -> TargetFacts:
-    return TargetFacts(
+def facts(version: str | None = "11.1.0", *, destructive: bool = True) -> SelectionFacts:
+    return SelectionFacts(
         server_version=Version.lenient(version), allow_destructive=destructive, roles=()
     )
 
@@ -121,7 +121,7 @@ def _groups_given(config: pytest.Config, shared_target: bool) -> list[str | None
         MarkableItem(config, pytest.mark.mm_operation("SetServerBusy")),
         MarkableItem(config, pytest.mark.mm_operation("GetPing")),
     ]
-    chosen = TargetFacts(
+    chosen = SelectionFacts(
         server_version=Version(11, 1, 0),
         allow_destructive=True,
         roles=(),
