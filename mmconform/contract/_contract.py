@@ -107,14 +107,26 @@ class Contract:
             ) from None
 
     def errata_for(self, operation_id: str) -> tuple[Erratum, ...]:
-        self.operation(operation_id)
-        return tuple(e for e in self._errata if e.applies_to_operation(operation_id))
+        found = self._errata_by_operation.get(operation_id)
+        if found is None:
+            self.operation(operation_id)
+            found = tuple(e for e in self._errata if e.applies_to_operation(operation_id))
+            self._errata_by_operation[operation_id] = found
+        return found
+
+    @functools.cached_property
+    def _errata_by_operation(self) -> dict[str, tuple[Erratum, ...]]:
+        return {}
+
+    @functools.cached_property
+    def _errata_by_id(self) -> dict[str, Erratum]:
+        return {entry.id: entry for entry in self._errata}
 
     def erratum(self, erratum_id: str) -> Erratum:
-        for entry in self._errata:
-            if entry.id == erratum_id:
-                return entry
-        raise KeyError(f"no erratum {erratum_id!r} in {self._errata_path}")
+        try:
+            return self._errata_by_id[erratum_id]
+        except KeyError:
+            raise KeyError(f"no erratum {erratum_id!r} in {self._errata_path}") from None
 
     def _responses(self, operation_id: str) -> dict[str, Any]:
         self.operation(operation_id)
@@ -219,10 +231,17 @@ class Contract:
         return self._effects(operation_id, version).extra_status
 
     def _effects(self, operation_id: str, version: Version | None) -> ContractEffects:
-        effects = ContractEffects()
-        for entry in self.errata_for(operation_id):
-            effects = effects | entry.effects_for(version)
-        return effects
+        key = (operation_id, version)
+        if key not in self._effects_cache:
+            effects = ContractEffects()
+            for entry in self.errata_for(operation_id):
+                effects = effects | entry.effects_for(version)
+            self._effects_cache[key] = effects
+        return self._effects_cache[key]
+
+    @functools.cached_property
+    def _effects_cache(self) -> dict[tuple[str, Version | None], ContractEffects]:
+        return {}
 
     def is_available(self, operation_id: str, version: Version | None) -> bool:
         """Whether a server of ``version`` has the operation (True when the version is unknown)."""

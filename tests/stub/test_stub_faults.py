@@ -153,7 +153,8 @@ def _empty_secret_masked(api: Api) -> bool:
 
 def _invalid_zone_listed(api: Api) -> bool:
     zones = api("GET", "/api/v4/system/timezones", "system_user").json()
-    return any(zone not in zoneinfo.available_timezones() for zone in zones)
+    known = zoneinfo.available_timezones()
+    return any(zone not in known for zone in zones)
 
 
 def _posted_log_missing(api: Api) -> bool:
