@@ -187,12 +187,18 @@ def _wait_for(
         time.sleep(0.02)
 
 
-def _tail(log: Path) -> str:
+def _tail(log: Path, lines: int = 15, width: int = 400) -> str:
+    """The last lines the child printed, each cut to its start (where a message says what is
+    wrong, before any long list it goes on to)."""
     try:
         text = log.read_text(encoding="utf-8", errors="replace").strip()
     except OSError:
         return "(no output)"
-    return text[-2000:] or "(no output)"
+    shown = [
+        line if len(line) <= width else line[: width - 1] + "…"
+        for line in text.splitlines()[-lines:]
+    ]
+    return "\n".join(shown) or "(no output)"
 
 
 def stop_process(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
