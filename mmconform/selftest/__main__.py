@@ -86,7 +86,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         project_dir=project_dir,
         suites=tuple(args.suites),
         timeout=args.timeout,
-        benign_operations=SAMPLE_BENIGN_OPERATIONS if args.sample else None,
+        benign_operations=tuple(args.benign_operation)
+        if args.benign_operation
+        else (SAMPLE_BENIGN_OPERATIONS if args.sample else None),
     )
     shard = f", shard {args.shard} of {len(selection)} selected" if args.shard else ""
     print(
@@ -167,6 +169,14 @@ def _parser() -> argparse.ArgumentParser:
         "-k", action="append", metavar="GLOB", help="only mutant keys matching GLOB (repeatable)"
     )
     parser.add_argument("--list", action="store_true", help="list the selected mutants and stop")
+    parser.add_argument(
+        "--benign-operation",
+        action="append",
+        default=[],
+        metavar="OPERATION_ID",
+        help="run benign mutants on these operations' tests only (repeatable; default: every "
+        "operation, or with --sample the sample's few)",
+    )
     parser.add_argument(
         "--shard",
         type=_shard,

@@ -128,20 +128,40 @@ def test_outside_a_checkout_the_command_says_where_the_suites_are_missing(tmp_pa
     assert "has no suites/ folder" in refused.stderr
 
 
+#: One mutant of every source, from the sample (benign ones on two operations): the command
+#: line judges each source rightly. That every stub fault, matrix cell, proxy mutation
+#: and stricter variant is caught or passed is proved by the suite validations, each on its own.
+EVERY_SOURCE = (
+    "stub:CONFIG_PUT_DROPS_SECRETS",
+    "cell:grant:GetSupportedTimezone:anonymous",
+    "cell:deny:GetSupportedTimezone:system_user",
+    "proxy:PING_STATUS_DROPPED",
+    "variant:strict-postlog",
+    "proxy:reorder-keys",
+)
+
+
 @pytest.mark.xdist_group("selftest-sample")
-def test_sample_kills_every_fault_passes_every_variant_and_feeds_the_report(
+def test_the_command_kills_faults_of_every_source_passes_benign_ones_and_feeds_the_report(
     tmp_path: Path,
 ) -> None:
     reports = tmp_path / "reports"
-    ran = _selftest("--sample", "--reports-dir", str(reports))
+    keys = [arg for key in EVERY_SOURCE for arg in ("-k", key)]
+    benign = ["--benign-operation", "GetPing", "--benign-operation", "PostLog"]
+    ran = _selftest("--sample", *keys, *benign, "--reports-dir", str(reports))
     assert ran.returncode == 0, ran.stdout[-4000:] + ran.stderr[-2000:]
     assert "mutation score:" in ran.stdout
     document = json.loads((reports / "selftest.json").read_text())
     summary = document["summary"]
-    assert summary["killed"] == summary["total"] > 0
+    assert summary["killed"] == summary["total"] == 4
     assert (summary["benign_failures"], summary["errors"], summary["sample"]) == (0, 0, True)
-    areas = {entry["area"] for entry in document["mutants"]}
-    assert {"busy", "config", "permissions", "ping", "errors", "benign"} <= areas
+    assert {entry["key"] for entry in document["mutants"]} == set(EVERY_SOURCE)
+    assert {entry["source"] for entry in document["mutants"]} == {
+        "stub",
+        "cell",
+        "proxy",
+        "variant",
+    }
     assert all(entry["caught_by"] for entry in document["mutants"] if entry["kind"] == "fault")
     assert "| killed |" in (reports / "selftest.md").read_text()
 
