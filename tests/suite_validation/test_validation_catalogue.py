@@ -21,6 +21,8 @@ from mmconform.contract import load_contract
 from mmconform.stub import DEFAULT_SERVER_VERSION, Fault, StubOptions, start_stub
 from mmconform.stub.faults import PREFLIGHT, Catch
 from tests._pytest_run import run_suites_against_stub
+from tests.suite_validation._faithful import GROUP, GateRun
+from tests.suite_validation._faithful import VERSION as SHARED_VERSION
 
 #: the most faults one child run carries
 BATCH_SIZE = 10
@@ -183,22 +185,33 @@ def test_the_session_refuses_a_target_with_the_fault(
     assert catch.says in run.output, run.output[-3000:]
 
 
-def test_the_faithful_stub_passes_every_test_the_records_name(tmp_path: Path) -> None:
-    """Run against a fresh faithful stub per version, each catching test passes."""
+def _catching(version: str) -> list[str]:
+    return sorted(
+        {
+            catch.test
+            for batch in BATCHES
+            if batch.server_version == version
+            for _, catch in batch.catches
+        }
+    )
+
+
+@pytest.mark.xdist_group(GROUP)
+def test_the_faithful_stub_passes_every_test_the_records_name(
+    tmp_path: Path, faithful_gate: GateRun
+) -> None:
+    """Each catching test passes against a faithful stub: the shared run of the whole gate for
+    the newest version, a run of its own for an older version a record names."""
     for version in sorted({batch.server_version for batch in BATCHES}):
-        nodeids = sorted(
-            {
-                catch.test
-                for batch in BATCHES
-                if batch.server_version == version
-                for _, catch in batch.catches
-            }
-        )
-        run = _run(StubOptions(server_version=version), tmp_path, *nodeids)
-        outcomes = _outcomes(run.stdout)
+        nodeids = _catching(version)
+        if version == SHARED_VERSION:
+            outcomes, output = faithful_gate.outcomes, faithful_gate.output
+        else:
+            run = _run(StubOptions(server_version=version), tmp_path, *nodeids)
+            outcomes, output = _outcomes(run.stdout), run.output
+            assert run.returncode == 0, run.output[-3000:]
         not_passed = {n: outcomes.get(n, "NOT RUN") for n in nodeids if outcomes.get(n) != "PASSED"}
-        assert not not_passed, f"{not_passed}\n{run.output[-6000:]}"
-        assert run.returncode == 0, run.output[-3000:]
+        assert not not_passed, f"{version}: {not_passed}\n{output[-6000:]}"
 
 
 def test_every_fault_is_caught_somewhere_and_batches_keep_faults_apart() -> None:

@@ -48,6 +48,7 @@ from mmconform.harness._preflight import PROBE_OPERATIONS, TOKEN_CHECK, run_pref
 from mmconform.harness._target import resolve_target
 from mmconform.stub import CellSpec, RunningStub, StubOptions, start_stub
 from tests._pytest_run import run_pytest
+from tests.suite_validation._faithful import GROUP, GateRun
 
 ROOT = Path(__file__).resolve().parents[2]
 MATRIX = "suites/permissions/test_matrix.py"
@@ -60,10 +61,10 @@ STUB_EDITION, STUB_LICENSED = "enterprise", False
 Key = tuple[str, str]
 
 
-def _expected_matrix() -> dict[Key, CellExpectation]:
+def _expected_matrix(*, licensed: bool = False) -> dict[Key, CellExpectation]:
     stub_version = StubOptions().version
     conditions = MatrixConditions.default_install(
-        CONTRACT, version=stub_version, edition="enterprise", licensed=False
+        CONTRACT, version=stub_version, edition="enterprise", licensed=licensed
     )
     return permission_matrix(CONTRACT, conditions, COLUMNS)
 
@@ -246,9 +247,13 @@ def test_flipped_preflight_probes_stop_the_run(key: Key, stub: RunningStub, tmp_
         assert key[1] in problem.message, problem.message
 
 
-def test_the_faithful_stub_passes_the_permission_suite(stub: RunningStub, tmp_path: Path) -> None:
-    result = run_suite(stub, tmp_path, "suites/permissions")
-    assert result.returncode == 0, result.output[-6000:]
-    assert set(result.cells) == set(EXPECTED)
-    assert set(result.cells.values()) == {"passed"}
-    assert "failed" not in result.output.splitlines()[-1], result.output[-2000:]
+@pytest.mark.xdist_group(GROUP)
+def test_the_faithful_stub_passes_the_permission_suite(faithful_gate: GateRun) -> None:
+    """Read from the shared run of the whole gate against the faithful (licensed) stub: every
+    cell of the matrix ran and passed, and so did visibility and the gates."""
+    assert faithful_gate.returncode == 0, faithful_gate.output[-6000:]
+    assert set(faithful_gate.cells) == set(_expected_matrix(licensed=True))
+    assert set(faithful_gate.cells.values()) == {"passed"}
+    permissions = faithful_gate.of("suites/permissions/")
+    assert permissions, faithful_gate.output[-3000:]
+    assert not {n: o for n, o in permissions.items() if o in ("FAILED", "ERROR")}
