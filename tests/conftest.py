@@ -11,9 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from tests._faithful import faithful_gate
 from tests._reports_guard import ReportsGuard
 
 CHECKOUT_REPORTS = Path(__file__).resolve().parents[1] / "reports"
+
+__all__ = ["faithful_gate"]
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -24,22 +24,14 @@ import pytest
 from mmconform.report import schema_problems
 from mmconform.stub import Fault, StubOptions, start_stub
 from mmconform.stub import CellSpec, parse_cell_fault
+from tests._faithful import DATA_SOURCE, GROUP, SMTP_PASSWORD, TOKENS, GateRun
 from tests._pytest_run import run_pytest
 
 # The shared runs below are made once per process: keep this module on one xdist worker.
-pytestmark = pytest.mark.xdist_group("report-runs")
+# The certified run is the shared run of the whole gate (tests/_faithful.py): one xdist group.
+pytestmark = pytest.mark.xdist_group(GROUP)
 
 ROOT = Path(__file__).resolve().parents[2]
-ROLES = (
-    "system_admin",
-    "system_manager",
-    "system_user_manager",
-    "system_read_only_admin",
-    "system_user",
-)
-TOKENS = {role: f"secret-token-{role.replace('_', '')}-91c3e7" for role in ROLES}
-SMTP_PASSWORD = "secret-smtp-password-5b2f80"
-DATA_SOURCE = "postgres://mmuser:secret-db-password-e4a1c6@db:5432/mattermost"
 
 
 @dataclass(frozen=True)
@@ -97,8 +89,14 @@ def run_suites(
 
 
 @pytest.fixture(scope="module")
-def certified(tmp_path_factory: pytest.TempPathFactory) -> Run:
-    return run_suites(tmp_path_factory.mktemp("certified"), frozenset(), "--certify")
+def certified(faithful_gate: GateRun) -> Run:
+    """The shared run of the whole gate, with --certify, against the faithful stub."""
+    return Run(
+        faithful_gate.returncode,
+        faithful_gate.output,
+        faithful_gate.reports,
+        faithful_gate.license_text,
+    )
 
 
 @pytest.fixture(scope="module")

@@ -20,9 +20,9 @@ import pytest
 from mmconform.contract import load_contract
 from mmconform.stub import DEFAULT_SERVER_VERSION, Fault, StubOptions, start_stub
 from mmconform.stub.faults import PREFLIGHT, Catch
+from tests._faithful import GROUP, GateRun
+from tests._faithful import VERSION as SHARED_VERSION
 from tests._pytest_run import run_suites_against_stub
-from tests.suite_validation._faithful import GROUP, GateRun
-from tests.suite_validation._faithful import VERSION as SHARED_VERSION
 
 #: the most faults one child run carries
 BATCH_SIZE = 10

@@ -47,8 +47,8 @@ from mmconform.harness._exitcodes import TargetProblem
 from mmconform.harness._preflight import PROBE_OPERATIONS, TOKEN_CHECK, run_preflight
 from mmconform.harness._target import resolve_target
 from mmconform.stub import CellSpec, RunningStub, StubOptions, start_stub
+from tests._faithful import GROUP, GateRun
 from tests._pytest_run import run_pytest
-from tests.suite_validation._faithful import GROUP, GateRun
 
 ROOT = Path(__file__).resolve().parents[2]
 MATRIX = "suites/permissions/test_matrix.py"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.suite_validation._faithful import GROUP, GateRun
+from tests._faithful import GROUP, GateRun
 
 SCENARIOS = "suites/scenarios"
 

@@ -23,10 +23,10 @@ import pytest
 from mmconform._version import Version
 from mmconform.contract import SUPPORTED_VERSIONS, Contract, load_contract
 from mmconform.stub import DEFAULT_SERVER_VERSION, StubOptions, start_stub
+from tests._faithful import EDITION as SHARED_EDITION
+from tests._faithful import GROUP, GateRun
+from tests._faithful import VERSION as SHARED_VERSION
 from tests._pytest_run import run_pytest
-from tests.suite_validation._faithful import EDITION as SHARED_EDITION
-from tests.suite_validation._faithful import GROUP, GateRun
-from tests.suite_validation._faithful import VERSION as SHARED_VERSION
 
 ROOT = Path(__file__).resolve().parents[2]
 LICENSE = ROOT / "fixtures" / "licenses" / "valid.mattermost-license"
