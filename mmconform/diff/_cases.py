@@ -26,6 +26,7 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
+from hypothesis.internal.conjecture import providers as _providers
 from schemathesis.config import SchemathesisConfig
 from schemathesis.generation.drivers import CoverageGenerator, ExamplesGenerator
 from schemathesis.generation.feedback import NO_FEEDBACK
@@ -221,9 +222,40 @@ def _example_cases(operation: Any) -> list[Any]:
     )
 
 
+@contextlib.contextmanager
+def _global_constants_only() -> Iterator[None]:
+    """Hypothesis sometimes draws a constant found in the source of the local modules that are
+    loaded (which ones depends on the program that runs it): while generating, it sees only
+    its own fixed constants, so that the same seed gives the same cases in any program. Does
+    nothing where a Hypothesis release lacks what it replaces."""
+    original = getattr(_providers, "_get_local_constants", None)
+    cache = getattr(getattr(_providers, "CONSTANTS_CACHE", None), "cache", None)
+    empty = getattr(_providers, "_local_constants", None)
+    if original is None or cache is None or empty is None:
+        yield
+        return
+    nothing = type(empty)(
+        integers=type(empty.integers)(),
+        floats=type(empty.floats)(key=empty.floats.key),
+        bytes=type(empty.bytes)(),
+        strings=type(empty.strings)(),
+    )
+    cache.clear()
+    _providers._get_local_constants = lambda: nothing
+    try:
+        yield
+    finally:
+        _providers._get_local_constants = original
+        cache.clear()
+
+
 def _fuzzing_cases(operation: Any, generation: Generation) -> list[Any]:
+    if generation.max_examples < 1:
+        return []
     modes = operation.schema.config.generation_for(operation=operation, phase="fuzzing").modes
-    strategy = st.one_of([operation.as_strategy(generation_mode=mode) for mode in modes])
+    strategy = st.one_of(
+        [operation.as_strategy(generation_mode=mode, feedback=NO_FEEDBACK) for mode in modes]
+    )
     drawn: list[Any] = []
 
     @seed(generation.seed)
@@ -247,16 +279,19 @@ def _fuzzing_cases(operation: Any, generation: Generation) -> list[Any]:
 
 def _operation_cases(
     contract: Contract, operation: Any, operation_id: str, generation: Generation
-) -> Iterator[RequestSpec]:
+) -> list[RequestSpec]:
     large = contract.request_body_property_count(operation_id) > LARGE_BODY_PROPERTIES
-    phases: Iterable[tuple[str, Iterable[Any]]] = (
-        ("examples", _example_cases(operation)),
-        ("coverage", _coverage_cases(operation, generation.large_bodies if large else None)),
-        ("fuzzing", _fuzzing_cases(operation, generation)),
-    )
-    for phase, cases in phases:
-        for case in cases:
-            yield to_request(case, operation_id, _origin(case, phase))
+    with _global_constants_only():
+        phases: Iterable[tuple[str, Iterable[Any]]] = (
+            ("examples", _example_cases(operation)),
+            ("coverage", _coverage_cases(operation, generation.large_bodies if large else None)),
+            ("fuzzing", _fuzzing_cases(operation, generation)),
+        )
+        return [
+            to_request(case, operation_id, _origin(case, phase))
+            for phase, cases in phases
+            for case in cases
+        ]
 
 
 def iter_requests(

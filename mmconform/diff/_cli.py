@@ -11,6 +11,7 @@ from typing import TextIO
 
 from mmconform._wire import Secret, redact
 from mmconform.contract import ContractError, load_contract
+from mmconform.diff._case_cache import cache_dir
 from mmconform.diff._cases import (
     DEFAULT_MAX_EXAMPLES,
     DEFAULT_SEED,
@@ -120,6 +121,12 @@ def _parser() -> argparse.ArgumentParser:
         help="coverage cases kept on a large request body (the config): one per scenario and "
         "section (default), one per coverage target (as the gate profile), or every one",
     )
+    what.add_argument(
+        "--no-case-cache",
+        action="store_true",
+        help="generate the cases even when an earlier run kept the same ones "
+        "($XDG_CACHE_HOME/mmconform/diff-cases)",
+    )
     how = parser.add_argument_group("what is compared")
     how.add_argument("--values", action="store_true", help="compare values too, not only shapes")
     how.add_argument(
@@ -181,6 +188,7 @@ def _options(args: argparse.Namespace) -> DiffOptions:
             request_timeout=args.request_timeout, stop_after=args.stop_after, verify=verify
         ),
         budget=args.budget or None,
+        case_cache=None if args.no_case_cache else cache_dir(),
     )
 
 
@@ -272,7 +280,7 @@ def _run(args: argparse.Namespace, say: _Printer) -> int:
     _print_groups(result.groups, say)
     status, code = verdict_of(result)
     totals = report["totals"]
-    written = write_diff_reports(report, reports) if reports is not None else []
+    written = write_diff_reports(report, reports, say.secrets) if reports is not None else []
     if written:
         say(f"reports: {', '.join(str(path) for path in written[:3])}")
     if result.recorded is not None:

@@ -9,6 +9,7 @@ hashes, telemetry ids, timestamps, generated ids) are replaced by a placeholder 
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
@@ -33,6 +34,7 @@ __all__ = [
     "merge_shapes",
     "shape_of",
     "view_of",
+    "volatile_form",
     "volatile_key",
     "volatile_text",
 ]
@@ -75,6 +77,9 @@ _VOLATILE_KEYS: Final = frozenset(
         "startsat",
         "expiresat",
         "renewal_link",
+        # where this server runs: its listen address and local socket
+        "listenaddress",
+        "localmodesocketlocation",
     }
 )
 _PATTERNS: Final = (
@@ -95,6 +100,11 @@ _PATTERNS: Final = (
     (re.compile(r"\b[a-z0-9]{26}\b"), "<id>"),
     (re.compile(r"\b1[5-9]\d{11}\b"), "<epoch-ms>"),
     (re.compile(r"\b1[5-9]\d{8}\b"), "<epoch-s>"),
+    # where this server runs, as its logs say: a unix socket, a file in the temporary folder,
+    # a host and port
+    (re.compile(r"(?:/[\w.-]+)+\.sock(?:et)?\b"), "<socket path>"),
+    (re.compile(r"(?<![\w.])(?:/var)?/tmp/[\w./-]+"), "<temporary path>"),
+    (re.compile(r"\b(?:\d{1,3}(?:\.\d{1,3}){3}|localhost|\[[0-9a-f:]+\]):\d{1,5}\b"), "<address>"),
 )
 
 #: A JSON shape: a scalar type name, ("object", ((key, shape), ...)), ("array", shape or None
@@ -115,6 +125,18 @@ def volatile_text(text: str) -> str:
     for pattern, placeholder in _PATTERNS:
         text = pattern.sub(placeholder, text)
     return text
+
+
+def volatile_form(value: Any) -> str:
+    """What a volatile value becomes: a placeholder naming its form, so that a change of form
+    (Unix seconds to milliseconds, a time to a number) is still a difference."""
+    if isinstance(value, bool) or value is None:
+        return f"<volatile {json.dumps(value)}>"
+    text = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+    replaced = volatile_text(text)
+    if replaced.startswith("<") and replaced.endswith(">") and replaced.count("<") == 1:
+        return replaced
+    return "<volatile number>" if isinstance(value, (int, float)) else "<volatile text>"
 
 
 def content_type(raw: str) -> str:
@@ -277,7 +299,7 @@ def _flatten(
         for key, child in value.items():
             location = f"{path}/{_escape(str(key))}"
             if volatile_key(str(key)) and not isinstance(child, (dict, list)):
-                out[location] = "<volatile>"
+                out[location] = volatile_form(child)
                 volatile.append(location)
                 continue
             _flatten(child, location, out, volatile, orders)
@@ -338,11 +360,13 @@ def view_of(
     *,
     version: Version | None,
     free_map: bool = False,
+    values: bool = True,
 ) -> View:
     """The comparable view of one answer (``free_map``: the operation answers a map whose keys
-    are data, so keys the request body sent are folded to :data:`ECHOED`)."""
+    are data, so keys the request body sent are folded to :data:`ECHOED`; ``values``: also
+    its values, volatile locations and key orders, which the shape level does not need)."""
     headers: dict[str, str] = {}
-    values: dict[str, Any] = {}
+    leaves: dict[str, Any] = {}
     volatile: list[str] = []
     for name in COMPARED_HEADERS:
         raw = answer.headers.get(name)
@@ -353,7 +377,7 @@ def view_of(
             form, parts = _version_id(raw, version)
             headers[name] = form
             for part, part_value in parts.items():
-                values[f"{location}#{part}"] = part_value
+                leaves[f"{location}#{part}"] = part_value
             volatile.append(f"{location}#build")
             continue
         headers[name] = "present"
@@ -363,31 +387,29 @@ def view_of(
         replaced = volatile_text(raw)
         if replaced != raw:
             volatile.append(location)
-        values[location] = replaced
-    kind, parsed = body_kind(answer)
-    error_id = None
-    shape = None
+        leaves[location] = replaced
+    echoed = _echoed_keys(request, free_map) if 200 <= answer.status < 300 else frozenset()
     orders: dict[str, Any] = {}
-    if kind.startswith("json-"):
-        if isinstance(parsed, dict) and answer.status >= 400 and isinstance(parsed.get("id"), str):
-            error_id = parsed["id"]
-        echoed = _echoed_keys(request, free_map) if 200 <= answer.status < 300 else frozenset()
-        consistent = _self_consistent(parsed, answer.status, answer.headers.get("x-request-id"))
-        shape = _consistency_shape(shape_of(consistent, echoed), consistent)
+    if values:
+        kind, parsed = body_kind(answer)
+        error_id, shape, consistent = _body_shape(kind, parsed, answer, echoed)
+    else:
+        kind, error_id, shape = _shape_of_answer(answer, echoed)
+    if kind.startswith("json-") and values:
         folded = (
             {(ECHOED if k in echoed else k): v for k, v in consistent.items()}
             if echoed and isinstance(consistent, dict)
             else consistent
         )
-        _flatten(folded, "", values, volatile, orders)
-    elif kind in ("text", "html"):
+        _flatten(folded, "", leaves, volatile, orders)
+    elif kind in ("text", "html") and values:
         text = answer.body.decode("utf-8", "replace")
         replaced = volatile_text(text)
         if replaced != text:
             volatile.append("body")
-        values["body"] = replaced
+        leaves["body"] = replaced
     elif kind in ("zip", "binary", "not-zip", "not-json"):
-        values["body#length"] = "<bytes>"
+        leaves["body#length"] = "<bytes>"
     return View(
         status=answer.status,
         error=answer.error,
@@ -396,10 +418,51 @@ def view_of(
         error_id=error_id,
         headers=MappingProxyType(headers),
         shape=shape,
-        values=MappingProxyType(values),
+        values=MappingProxyType(leaves),
         volatile=tuple(volatile),
         key_orders=MappingProxyType(orders),
     )
+
+
+def _body_shape(
+    kind: str, parsed: Any, answer: Answer, echoed: frozenset[str]
+) -> tuple[str | None, Shape | None, Any]:
+    """The AppError id, the shape of a JSON body and the body with its AppError relations."""
+    if not kind.startswith("json-"):
+        return None, None, None
+    error_id = None
+    if isinstance(parsed, dict) and answer.status >= 400 and isinstance(parsed.get("id"), str):
+        error_id = parsed["id"]
+    consistent = _self_consistent(parsed, answer.status, answer.headers.get("x-request-id"))
+    return error_id, _consistency_shape(shape_of(consistent, echoed), consistent), consistent
+
+
+#: (body digest, status, X-Request-Id, content type, echoed keys) -> (kind, error id, shape):
+#: equal answers (every caller's GET /config, say) are reduced once.
+_SHAPES: dict[tuple[bytes, int, str, str, frozenset[str]], tuple[str, str | None, Shape]] = {}
+_SHAPES_LIMIT: Final = 4096
+
+
+def _shape_of_answer(answer: Answer, echoed: frozenset[str]) -> tuple[str, str | None, Shape]:
+    """(body kind, AppError id, shape) of an answer, remembered for equal answers."""
+    # X-Request-Id only matters to a body that may repeat it (an AppError's request_id).
+    request_id = answer.headers.get("x-request-id", "") if b"request_id" in answer.body else ""
+    key = (
+        hashlib.blake2b(answer.body, digest_size=16).digest(),
+        answer.status,
+        request_id,
+        answer.content_type,
+        echoed,
+    )
+    found = _SHAPES.get(key)
+    if found is None:
+        kind, parsed = body_kind(answer)
+        error_id, shape, _ = _body_shape(kind, parsed, answer, echoed)
+        found = (kind, error_id, shape)
+        if len(_SHAPES) >= _SHAPES_LIMIT:
+            _SHAPES.clear()
+        _SHAPES[key] = found
+    return found
 
 
 def _consistency_shape(shape: Shape, value: Any) -> Shape:

@@ -3,12 +3,13 @@
 Operations that change nothing go first, then those that change state only they show (server
 busy, notice views, log lines, caches, pooled connections), then those that can change every
 other answer: the license, the configuration, the server binary, and the restart last. After
-each of these groups of state-changing operations comes a *read pass*: the example request
-(``x-mm-request``) of every GET operation that changes nothing, so that a change of state one
-side made and the other did not (a license that stays, a busy flag that is not cleared, a log
-line that never appears) shows. Both sides receive the same requests in the same order, each as
-every caller both sides can be asked as. Destructive operations (``x-mm-destructive``) are sent
-only when allowed; operations that no side's version has are not sent.
+each state-changing operation comes a *read pass*: the example request (``x-mm-request``) of
+every GET operation that changes nothing, so that a change of state one side made and the
+other did not (a license that stays, a busy flag that is not cleared, a busy time in the wrong
+unit, a config reload that brings back the wrong file) shows. Both sides receive the same
+requests in the same order, each as every caller both sides can be asked as. Destructive
+operations (``x-mm-destructive``) are sent only when allowed; operations that no side's
+version has are not sent.
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ def example_request(operation: Operation, origin: str) -> RequestSpec | None:
 
 
 def read_pass(contract: Contract, plan: Plan, after: str) -> list[RequestSpec]:
-    """The read pass after the state-changing operations of one group: the example request of
+    """The read pass after the state-changing operation ``after``: the example request of
     every planned GET operation that changes nothing."""
     out = []
     for op_id in plan.operations:

@@ -53,8 +53,8 @@ def contract_hashes(contract: Contract) -> dict[str, str]:
     return {name: hashes[name] for name in CONTRACT_FILES if name in hashes}
 
 
-def _open_text(path: Path, mode: str) -> IO[str]:
-    if path.suffix == ".gz":
+def _open_text(path: Path, mode: str, *, compressed: bool) -> IO[str]:
+    if compressed:
         raw = open(path, mode + "b")  # noqa: SIM115 - wrapped and closed by the caller
         return io.TextIOWrapper(gzip.GzipFile(fileobj=raw, mode=mode + "b"), encoding="utf-8")
     return open(path, mode, encoding="utf-8")
@@ -74,7 +74,7 @@ class Recorder:
             )
         self._partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
         try:
-            self._handle = _open_text(self._partial, "x")
+            self._handle = _open_text(self._partial, "x", compressed=path.suffix == ".gz")
         except OSError as exc:
             raise DiffProblem(f"--record {path}: {exc.strerror or exc}", EXIT_USAGE) from None
         self._requests: set[str] = set()
@@ -170,7 +170,7 @@ def _refuse(path: Path, why: str) -> DiffProblem:
 
 def _lines(path: Path) -> Iterator[tuple[int, Any]]:
     try:
-        with _open_text(path, "r") as handle:
+        with _open_text(path, "r", compressed=path.suffix == ".gz") as handle:
             for number, line in enumerate(handle, start=1):
                 if not line.strip():
                     continue

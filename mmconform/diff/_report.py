@@ -14,6 +14,7 @@ from typing import Any, Final
 from jsonschema import Draft202012Validator
 
 from mmconform import __version__
+from mmconform._wire import Secret, redact
 from mmconform.contract import Contract
 from mmconform.diff._exitcodes import EXIT_OK, EXIT_UNEXPLAINED, EXIT_USAGE, DiffProblem
 from mmconform.diff._pages import render_diff_html, render_diff_markdown
@@ -159,8 +160,12 @@ def fresh_reports_dir(wanted: Path | None, root: Path, now: datetime | None = No
     raise DiffProblem(f"no free report folder name under {root}", EXIT_USAGE)
 
 
-def write_diff_reports(report: Mapping[str, Any], folder: Path) -> list[Path]:
-    """diff.json, diff.md, diff.html and diff.schema.json in ``folder``; the paths."""
+def write_diff_reports(
+    report: Mapping[str, Any], folder: Path, secrets: Mapping[str, Secret] | None = None
+) -> list[Path]:
+    """diff.json, diff.md, diff.html and diff.schema.json in ``folder`` (each through the
+    redactor with ``secrets``); the paths."""
+    known = secrets or {}
     written = []
     for name, text in (
         ("diff.json", json.dumps(report, indent=2, sort_keys=True, ensure_ascii=False) + "\n"),
@@ -170,6 +175,6 @@ def write_diff_reports(report: Mapping[str, Any], folder: Path) -> list[Path]:
     ):
         path = folder / name
         with path.open("x", encoding="utf-8") as handle:
-            handle.write(text)
+            handle.write(redact(text, known))
         written.append(path)
     return written

@@ -4,35 +4,25 @@ the candidate's answers when asked."""
 
 from __future__ import annotations
 
-import queue
-import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
+from types import TracebackType
 from typing import Any
 
 from mmconform._version import Version
-from mmconform._wire import Secret, redact
 from mmconform.contract import Contract
-from mmconform.diff._cases import Generation, iter_requests
+from mmconform.diff._cases import Generation
 from mmconform.diff._compare import ComparisonRules, compare_views
 from mmconform.diff._exitcodes import EXIT_USAGE, DiffProblem
 from mmconform.diff._explain import Explainer, Instance
 from mmconform.diff._groups import Found, Group, SideAddress, group_instances
 from mmconform.diff._model import Answer, RequestSpec
 from mmconform.diff._normalise import View, view_of
-from mmconform.diff._plan import (
-    EVERYTHING_ELSE,
-    Plan,
-    common_callers,
-    plan_operations,
-    read_pass,
-    tier_of,
-)
+from mmconform.diff._pipeline import Exchanged, Pipeline, scrub
+from mmconform.diff._plan import Plan, common_callers, plan_operations
 from mmconform.diff._recording import Recorder, Recording
 from mmconform.diff._send import Budget, Connection, SendOptions
 from mmconform.diff._sides import BASELINE, CANDIDATE, LiveTarget, SideFacts, learn_facts
@@ -43,7 +33,6 @@ __all__ = [
     "compare_recording",
     "compare_targets",
     "record_target",
-    "scrub",
 ]
 
 Progress = Callable[[str], None]
@@ -60,6 +49,8 @@ class DiffOptions:
     send: SendOptions = field(default_factory=SendOptions)
     #: the most the whole comparison may take, in seconds (None: no limit)
     budget: float | None = 900.0
+    #: where generated requests are kept between runs (None: generated every time)
+    case_cache: Path | None = None
 
 
 @dataclass
@@ -73,10 +64,10 @@ class DiffResult:
     candidate_label: str
     callers: tuple[str, ...]
     operations: tuple[str, ...]
-    skipped: Mapping[str, str]
+    skipped: dict[str, str]
     requests: int
     exchanges: int
-    sent: Mapping[str, int]
+    sent: dict[str, int]
     groups: list[Group]
     seconds: float
     generation_seconds: float
@@ -89,34 +80,12 @@ class DiffResult:
         return [g for g in self.groups if not g.explained]
 
 
-def scrub(answer: Answer, secrets: Mapping[str, Secret]) -> Answer:
-    """An answer with every known token (and anything that looks like a credential)
-    redacted, before it is compared, printed or written."""
-    if not secrets and not answer.body:
-        return answer
-    body = answer.body
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        for name, secret in secrets.items():
-            body = body.replace(secret.reveal().encode(), f"<redacted:{name}>".encode())
-    else:
-        body = redact(text, secrets).encode("utf-8") if text else body
-    headers = {name: redact(value, secrets) for name, value in answer.headers.items()}
-    return Answer(
-        status=answer.status,
-        headers=MappingProxyType(headers),
-        body=body,
-        seconds=answer.seconds,
-        error=answer.error,
-    )
-
-
 def _free_maps(contract: Contract) -> frozenset[str]:
     """Operations whose successful answer is a map whose keys are data (an echo of the body)."""
     out = set()
+    document = contract.document
     for operation in contract.operations:
-        raw = contract.document["paths"][operation.path][operation.method.lower()]
+        raw = document["paths"][operation.path][operation.method.lower()]
         if not raw.get("requestBody"):
             continue
         schema = contract.response_schema(operation.operation_id, 200) or {}
@@ -125,8 +94,18 @@ def _free_maps(contract: Contract) -> frozenset[str]:
     return frozenset(out)
 
 
+def _describe(answer: Answer) -> str:
+    if answer.error is not None:
+        return f"no answer: {answer.error}"
+    text = answer.body[:300].decode("utf-8", errors="replace")
+    more = "…" if len(answer.body) > 300 else ""
+    kind = answer.content_type or "no content type"
+    return f"{answer.status} ({kind}) {text}{more}".strip()
+
+
 class _Comparer:
-    """Compares exchanges one at a time and keeps what it found."""
+    """Compares exchanges one at a time, keeps what it found, and records the candidate's
+    answers when asked."""
 
     def __init__(
         self,
@@ -134,25 +113,36 @@ class _Comparer:
         baseline: SideFacts,
         candidate: SideFacts,
         rules: ComparisonRules,
+        recorder: Recorder | None = None,
     ) -> None:
-        self.contract = contract
         self.rules = rules
+        self.recorder = recorder
         self.explainer = Explainer(contract, baseline, candidate)
         self.versions = (baseline.version, candidate.version)
         self.free_maps = _free_maps(contract)
         self.found: list[Found] = []
         self.answers: dict[tuple[str, str], tuple[str, str]] = {}
 
-    def view(self, answer: Answer, request: RequestSpec, version: Version | None) -> View:
+    def _view(
+        self, answer: Answer, request: RequestSpec, version: Version | None, *, values: bool
+    ) -> View:
         return view_of(
-            answer, request, version=version, free_map=request.operation in self.free_maps
+            answer,
+            request,
+            version=version,
+            free_map=request.operation in self.free_maps,
+            values=values,
         )
 
     def compare(
         self, request: RequestSpec, caller: str, baseline: Answer, candidate: Answer
-    ) -> View:
-        before = self.view(baseline, request, self.versions[0])
-        after = self.view(candidate, request, self.versions[1])
+    ) -> None:
+        detail = self.rules.values or self.rules.key_order
+        recording = self.recorder is not None
+        before = self._view(baseline, request, self.versions[0], values=detail)
+        after = self._view(candidate, request, self.versions[1], values=detail or recording)
+        if self.recorder is not None:
+            self.recorder.answer(request, caller, candidate, after.volatile)
         differences = compare_views(before, after, self.rules, request.operation)
         if differences:
             self.answers.setdefault(
@@ -171,99 +161,23 @@ class _Comparer:
                 candidate_error_id=after.error_id,
             )
             self.found.append(Found(instance, request, self.explainer.explain(instance)))
-        return after
 
 
-def _describe(answer: Answer) -> str:
-    if answer.error is not None:
-        return f"no answer: {answer.error}"
-    text = answer.body[:300].decode("utf-8", errors="replace")
-    more = "…" if len(answer.body) > 300 else ""
-    kind = answer.content_type or "no content type"
-    return f"{answer.status} ({kind}) {text}{more}".strip()
+class _NoRecorder:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        return None
 
 
-def _group_name(tier: tuple[int, int]) -> str:
-    if tier[0] == 1:
-        return "the operations that change only their own state"
-    return f"the operations that change the {EVERYTHING_ELSE[tier[1]].replace('_', ' ')}"
-
-
-@dataclass
-class _Sent:
-    """What generating and sending produced: the (request, caller) pairs in the order sent,
-    each connection's answers in that order, and how long generation took."""
-
-    pairs: list[tuple[RequestSpec, str]]
-    answers: list[list[Answer]]
-    requests: int
-    generation_seconds: float
-
-
-def _generate_and_send(
-    contract: Contract,
-    plan: Plan,
-    callers: Sequence[str],
-    generation: Generation,
-    connections: Sequence[Connection],
-) -> _Sent:
-    """Generate the requests operation by operation and send each operation's requests to
-    every side as soon as they are made (one thread per side, the same order everywhere)."""
-    batches: list[queue.SimpleQueue[list[tuple[RequestSpec, str]] | None]] = [
-        queue.SimpleQueue() for _ in connections
-    ]
-    stop = threading.Event()
-    sent = _Sent([], [], 0, 0.0)
-
-    def put(requests: Sequence[RequestSpec]) -> None:
-        batch = [(request, caller) for request in requests for caller in callers]
-        sent.pairs.extend(batch)
-        for pending in batches:
-            pending.put(batch)
-
-    def produce() -> None:
-        started = time.monotonic()
-        group: tuple[int, int] = (0, 0)
-        try:
-            for operation_id, requests in iter_requests(contract, plan.operations, generation):
-                if stop.is_set():
-                    return
-                tier = tier_of(contract.operation(operation_id))
-                if tier != group and group != (0, 0):
-                    put(read_pass(contract, plan, _group_name(group)))
-                group = tier
-                sent.requests += len(requests)
-                put(requests)
-            if group != (0, 0):
-                put(read_pass(contract, plan, _group_name(group)))
-        except BaseException:
-            stop.set()
-            raise
-        finally:
-            sent.generation_seconds = time.monotonic() - started
-            for pending in batches:
-                pending.put(None)
-
-    def consume(index: int) -> list[Answer]:
-        connection, pending = connections[index], batches[index]
-        answers: list[Answer] = []
-        try:
-            while (batch := pending.get()) is not None:
-                for request, caller in batch:
-                    if stop.is_set():
-                        return answers
-                    answers.append(scrub(connection.send(request, caller), connection.tokens))
-        except BaseException:
-            stop.set()
-            raise
-        return answers
-
-    with ThreadPoolExecutor(len(connections) + 1, thread_name_prefix="mmconform-diff") as pool:
-        producer = pool.submit(produce)
-        consumers = [pool.submit(consume, index) for index in range(len(connections))]
-        sent.answers = [future.result() for future in consumers]
-        producer.result()
-    return sent
+def _recorder(path: Path | None) -> Any:
+    return _NoRecorder() if path is None else Recorder(path)
 
 
 def _connect(
@@ -293,11 +207,14 @@ def _plan(contract: Contract, sides: Sequence[SideFacts], options: DiffOptions) 
         raise DiffProblem(str(exc.args[0]), EXIT_USAGE) from None
 
 
-def _generation_record(options: DiffOptions, plan: Plan, callers: Sequence[str]) -> dict[str, Any]:
+def _generation_record(
+    generation: Generation, allow_destructive: bool, plan: Plan, callers: Sequence[str]
+) -> dict[str, Any]:
     return {
-        "seed": options.generation.seed,
-        "max_examples": options.generation.max_examples,
-        "allow_destructive": options.allow_destructive,
+        "seed": generation.seed,
+        "max_examples": generation.max_examples,
+        "large_bodies": generation.large_bodies,
+        "allow_destructive": allow_destructive,
         "operations": list(plan.operations),
         "callers": list(callers),
     }
@@ -329,25 +246,32 @@ def compare_targets(
         recorder = stack.enter_context(_recorder(record))
         if recorder is not None:
             recorder.header(
-                contract, facts[1], generation=_generation_record(options, plan, callers)
+                contract,
+                facts[1],
+                generation=_generation_record(
+                    options.generation, options.allow_destructive, plan, callers
+                ),
             )
-        say(
-            f"sending the generated cases to both sides as {len(callers)} callers: "
-            f"{', '.join(callers)}"
+        say(f"comparing {len(plan.operations)} operations as {len(callers)} callers")
+        comparer = _Comparer(contract, *facts, options.rules, recorder)
+        pipeline = Pipeline(
+            contract,
+            plan,
+            callers,
+            options.generation,
+            connections,
+            thorough=recorder is not None,
+            case_cache=options.case_cache,
         )
-        sent = _generate_and_send(contract, plan, callers, options.generation, connections)
-        comparer = _Comparer(contract, *facts, options.rules)
-        for (request, caller), before, after in zip(
-            sent.pairs, sent.answers[0], sent.answers[1], strict=True
-        ):
-            view = comparer.compare(request, caller, before, after)
-            if recorder is not None:
-                recorder.answer(request, caller, after, view.volatile)
+
+        def handle(exchanged: Exchanged) -> None:
+            comparer.compare(exchanged.request, exchanged.caller, *exchanged.answers)
+
+        pipeline.run(handle)
         sides = (
             SideAddress(baseline.url, baseline.local_socket),
             SideAddress(candidate.url, candidate.local_socket),
         )
-        groups = group_instances(comparer.found, sides, comparer.answers)
         return DiffResult(
             mode="targets",
             baseline=facts[0],
@@ -356,45 +280,27 @@ def compare_targets(
             candidate_label=candidate.url,
             callers=callers,
             operations=plan.operations,
-            skipped=plan.skipped,
-            requests=sent.requests,
-            exchanges=len(sent.pairs),
+            skipped=dict(plan.skipped),
+            requests=pipeline.requests,
+            exchanges=pipeline.exchanges,
             sent={BASELINE: connections[0].sent, CANDIDATE: connections[1].sent},
-            groups=groups,
+            groups=group_instances(comparer.found, sides, comparer.answers),
             seconds=time.monotonic() - started,
-            generation_seconds=sent.generation_seconds,
+            generation_seconds=pipeline.generation_seconds,
             options=options,
             recorded=record,
         )
 
 
-class _NoRecorder:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
-def _recorder(path: Path | None) -> Any:
-    if path is None:
-        return _NoRecorder()
-    return Recorder(path)
-
-
 def _replayed(
     recording: Recording, plan: Plan, callers: Sequence[str]
 ) -> Iterator[tuple[RequestSpec, str, Answer]]:
+    """The recorded exchanges of the planned operations and callers, in the recording's
+    order."""
     wanted = set(plan.operations)
-    order = {op: index for index, op in enumerate(plan.operations)}
-    kept = [
-        item
-        for item in recording.answers
-        if item.request.operation in wanted and item.caller in callers
-    ]
-    kept.sort(key=lambda item: (order[item.request.operation], item.line))
-    for item in kept:
-        yield item.request, item.caller, item.answer
+    for item in recording.answers:
+        if item.request.operation in wanted and item.caller in callers:
+            yield item.request, item.caller, item.answer
 
 
 def compare_recording(
@@ -406,7 +312,8 @@ def compare_recording(
     record: Path | None = None,
     progress: Progress | None = None,
 ) -> DiffResult:
-    """Replay a recording's requests, in its order, to a live target; compare the answers."""
+    """Replay a recording's requests, in its order and as its callers, to a live target;
+    compare the recorded answers with the live ones."""
     say = progress or (lambda _: None)
     started = time.monotonic()
     budget = Budget(options.budget)
@@ -416,48 +323,54 @@ def compare_recording(
         say(f"baseline  {recording.path} (recorded): {recording.facts.describe()}")
         say(f"candidate {candidate.url}: {facts.describe()}")
         recorded_ops = {item.request.operation for item in recording.answers}
-        selected = options.operations or tuple(
+        absent = sorted(set(options.operations) - recorded_ops)
+        selected = tuple(op for op in options.operations if op in recorded_ops) or tuple(
             op.operation_id for op in contract.operations if op.operation_id in recorded_ops
         )
         plan = _plan(
             contract,
             (recording.facts, facts),
-            DiffOptions(
-                operations=tuple(selected),
-                allow_destructive=options.allow_destructive,
-                generation=options.generation,
-                rules=options.rules,
-                send=options.send,
-                budget=options.budget,
-            ),
+            DiffOptions(operations=selected, allow_destructive=options.allow_destructive),
         )
         callers = common_callers(recording.facts, facts)
         notes = []
         missing = [c for c in recording.facts.callers if c not in callers]
         if missing:
             notes.append(
-                f"recorded callers the candidate cannot be asked as, not compared: "
-                f"{', '.join(missing)}"
+                "recorded callers the candidate cannot be asked as, not compared: "
+                + ", ".join(missing)
             )
-        absent = sorted(set(options.operations) - recorded_ops)
         if absent:
-            notes.append(f"operations not in the recording: {', '.join(absent)}")
+            notes.append(f"operations not in the recording, not compared: {', '.join(absent)}")
         recorder = stack.enter_context(_recorder(record))
+        recorded_generation = recording.header.get("generation") or {}
         if recorder is not None:
-            recorder.header(contract, facts, generation=_generation_record(options, plan, callers))
+            generation = Generation(
+                seed=int(recorded_generation.get("seed", options.generation.seed)),
+                max_examples=int(
+                    recorded_generation.get("max_examples", options.generation.max_examples)
+                ),
+                large_bodies=str(
+                    recorded_generation.get("large_bodies", options.generation.large_bodies)
+                ),
+            )
+            recorder.header(
+                contract,
+                facts,
+                generation=_generation_record(generation, options.allow_destructive, plan, callers),
+            )
         replay = list(_replayed(recording, plan, callers))
         say(f"replaying {len(replay)} recorded requests")
-        comparer = _Comparer(contract, recording.facts, facts, options.rules)
+        comparer = _Comparer(contract, recording.facts, facts, options.rules, recorder)
         for request, caller, before in replay:
-            after = scrub(connection.send(request, caller), connection.tokens)
-            view = comparer.compare(request, caller, before, after)
-            if recorder is not None:
-                recorder.answer(request, caller, after, view.volatile)
+            answer = connection.send(request, caller)
+            comparer.compare(
+                request, caller, before, scrub(answer, connection.tokens, thorough=True)
+            )
         sides = (
             SideAddress(None, recorded=str(recording.path)),
             SideAddress(candidate.url, candidate.local_socket),
         )
-        groups = group_instances(comparer.found, sides, comparer.answers)
         return DiffResult(
             mode="recording",
             baseline=recording.facts,
@@ -466,11 +379,11 @@ def compare_recording(
             candidate_label=candidate.url,
             callers=callers,
             operations=plan.operations,
-            skipped=plan.skipped,
+            skipped=dict(plan.skipped),
             requests=len({request.key for request, _, _ in replay}),
             exchanges=len(replay),
             sent={CANDIDATE: connection.sent},
-            groups=groups,
+            groups=group_instances(comparer.found, sides, comparer.answers),
             seconds=time.monotonic() - started,
             generation_seconds=0.0,
             options=options,
@@ -498,15 +411,35 @@ def record_target(
         plan = _plan(contract, (facts,), options)
         callers = facts.callers
         recorder = stack.enter_context(Recorder(record))
-        recorder.header(contract, facts, generation=_generation_record(options, plan, callers))
-        say(f"sending the generated cases as {len(callers)} callers: {', '.join(callers)}")
-        sent = _generate_and_send(contract, plan, callers, options.generation, (connection,))
+        recorder.header(
+            contract,
+            facts,
+            generation=_generation_record(
+                options.generation, options.allow_destructive, plan, callers
+            ),
+        )
         free_maps = _free_maps(contract)
-        for (request, caller), answer in zip(sent.pairs, sent.answers[0], strict=True):
+        pipeline = Pipeline(
+            contract,
+            plan,
+            callers,
+            options.generation,
+            (connection,),
+            thorough=True,
+            case_cache=options.case_cache,
+        )
+
+        def handle(exchanged: Exchanged) -> None:
+            (answer,) = exchanged.answers
             view = view_of(
-                answer, request, version=facts.version, free_map=request.operation in free_maps
+                answer,
+                exchanged.request,
+                version=facts.version,
+                free_map=exchanged.request.operation in free_maps,
             )
-            recorder.answer(request, caller, answer, view.volatile)
+            recorder.answer(exchanged.request, exchanged.caller, answer, view.volatile)
+
+        pipeline.run(handle)
         return DiffResult(
             mode="record",
             baseline=facts,
@@ -515,13 +448,13 @@ def record_target(
             candidate_label=target.url,
             callers=callers,
             operations=plan.operations,
-            skipped=plan.skipped,
-            requests=sent.requests,
-            exchanges=len(sent.pairs),
+            skipped=dict(plan.skipped),
+            requests=pipeline.requests,
+            exchanges=pipeline.exchanges,
             sent={CANDIDATE: connection.sent},
             groups=[],
             seconds=time.monotonic() - started,
-            generation_seconds=sent.generation_seconds,
+            generation_seconds=pipeline.generation_seconds,
             options=options,
             recorded=record,
         )

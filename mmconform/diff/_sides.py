@@ -182,11 +182,10 @@ def learn_facts(target: LiveTarget, connection: Connection) -> SideFacts:
             "give the URL it redirects to",
             EXIT_SIDE_MISCONFIGURED,
         )
-    body = _json(ping.body)
-    if not isinstance(body, dict) or "status" not in body:
+    if not isinstance(_json(ping.body), dict):
         raise DiffProblem(
             f"{where} does not look like a Mattermost server: GET /api/v4/system/ping answered "
-            f"{ping.status} ({ping.content_type or 'no content type'}) without a status field",
+            f"{ping.status} ({ping.content_type or 'no content type'}), not a JSON object",
             EXIT_SIDE_MISCONFIGURED,
         )
     for role in target.tokens:

@@ -14,7 +14,7 @@ from mmconform._wire import Secret
 from mmconform.diff._compare import ComparisonRules, Difference, compare_views, pattern_of
 from mmconform.diff._model import Answer, RequestSpec
 from mmconform.diff._normalise import ECHOED, View, view_of, volatile_text
-from mmconform.diff._run import scrub
+from mmconform.diff._pipeline import scrub
 
 VERSION = Version(11, 1, 0)
 REQUEST = RequestSpec("GetPing", "GET", "/api/v4/system/ping")
@@ -381,6 +381,11 @@ def test_array_indices_are_folded_in_locations() -> None:
 def test_a_token_in_an_answer_is_redacted_before_anything_is_compared_or_written() -> None:
     token = "s3cr3ttokenvalue0000000000"
     leaked = answer(200, {"echo": f"Bearer {token}", "note": token})
-    cleaned = scrub(leaked, {"system_admin": Secret(token, "system_admin")})
-    assert token.encode() not in cleaned.body
-    assert b"<redacted:system_admin>" in cleaned.body
+    secrets = {"system_admin": Secret(token, "system_admin")}
+    for thorough in (False, True):
+        cleaned = scrub(leaked, secrets, thorough=thorough)
+        assert token.encode() not in cleaned.body
+        assert b"<redacted:system_admin>" in cleaned.body
+    setting = answer(200, {"SMTPPassword": "hunter2", "Other": "hunter2"})
+    assert b"hunter2" in scrub(setting, secrets).body
+    assert scrub(setting, secrets, thorough=True).body.count(b"hunter2") == 1
