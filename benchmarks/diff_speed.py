@@ -2,13 +2,15 @@
 
 Starts two stubs as separate processes (``python -m mmconform.stub --port 0 --write-target``,
 as a user would), then runs the comparison as a separate process with every caller (five roles,
-anonymous, the local socket) and prints, per run: the wall time of the command, the time it
-spent generating cases (overlapping the sending), the operations compared, the distinct
-requests, the answers compared per side, the HTTP requests sent to each side, the groups of
-differences, and the requests per second over the wall time.
+anonymous, the local socket) and prints, per run: the wall time of the command, the comparison's
+own time (``run.seconds`` of diff.json: from the first request to the report, Python's start
+and imports left out), the time it spent generating cases (overlapping the sending; near 0
+when an earlier run kept the same cases), the operations compared, the distinct requests, the
+answers compared per side, the HTTP requests sent to both sides, the groups of differences,
+and the HTTP requests per second over the wall time. The runs share one case cache in a
+temporary folder: the first generates (cold), the next ones reuse (warm).
 
-    .venv/bin/python benchmarks/diff_speed.py                      # the default comparison
-    .venv/bin/python benchmarks/diff_speed.py --repeat 3
+    .venv/bin/python benchmarks/diff_speed.py --repeat 3           # cold, then warm twice
     .venv/bin/python benchmarks/diff_speed.py --allow-destructive  # every operation
     .venv/bin/python benchmarks/diff_speed.py --candidate-version 11.0.0 --values
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -66,8 +69,11 @@ def run_once(args: argparse.Namespace, folder: Path, index: int) -> dict[str, ob
             command.append("--allow-destructive")
         if args.values:
             command.append("--values")
+        env = {**os.environ, "XDG_CACHE_HOME": str(folder / "cache")}
         started = time.monotonic()
-        finished = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False)
+        finished = subprocess.run(
+            command, capture_output=True, text=True, cwd=ROOT, check=False, env=env
+        )
         wall = time.monotonic() - started
     report = json.loads((reports / "diff.json").read_text(encoding="utf-8"))
     run = report["run"]
@@ -75,6 +81,7 @@ def run_once(args: argparse.Namespace, folder: Path, index: int) -> dict[str, ob
     return {
         "exit": finished.returncode,
         "wall": wall,
+        "seconds": run["seconds"],
         "generation": run["generation_seconds"],
         "operations": len(report["operations"]["compared"]),
         "requests": run["requests"],
@@ -96,8 +103,12 @@ def main() -> int:
     parser.add_argument("--values", action="store_true")
     args = parser.parse_args()
     print(
-        f"{'run':>3} {'exit':>4} {'wall s':>7} {'gen s':>6} {'ops':>4} {'requests':>8} "
-        f"{'answers/side':>12} {'HTTP sent':>9} {'groups':>6} {'unexpl':>6} {'HTTP/s':>7}"
+        f"load average at start: {os.getloadavg()[0]:.1f} (this machine has {os.cpu_count()} cores)"
+    )
+    print(
+        f"{'run':>3} {'exit':>4} {'wall s':>7} {'diff s':>6} {'gen s':>6} {'ops':>4} "
+        f"{'requests':>8} {'answers/side':>12} {'HTTP sent':>9} {'groups':>6} {'unexpl':>6} "
+        f"{'HTTP/s':>7}"
     )
     failed = False
     with tempfile.TemporaryDirectory(prefix="mmconform-diff-bench-") as tmp:
@@ -105,12 +116,14 @@ def main() -> int:
             row = run_once(args, Path(tmp), index)
             failed |= row["exit"] not in (0, 20)
             print(
-                f"{index + 1:>3} {row['exit']:>4} {row['wall']:>7.1f} {row['generation']:>6.1f} "
+                f"{index + 1:>3} {row['exit']:>4} {row['wall']:>7.1f} {row['seconds']:>6.1f} "
+                f"{row['generation']:>6.1f} "
                 f"{row['operations']:>4} {row['requests']:>8} {row['exchanges']:>12} "
                 f"{row['sent']:>9} {row['groups']:>6} {row['unexplained']:>6} "
                 f"{row['rate']:>7.0f}"
             )
             print(f"    {row['last']}")
+    print(f"load average at end: {os.getloadavg()[0]:.1f}")
     return 1 if failed else 0
 
 

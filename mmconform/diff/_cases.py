@@ -6,9 +6,10 @@ undeclared methods of its path) and a fuzzing phase of ``max_examples`` cases dr
 modes, deterministically (a fixed seed, derandomised, no example database), as the contract
 suite's ``gate`` profile does. On a large request body (the configuration: hundreds of
 settings, each a coverage target) the coverage phase is thinned by ``large_bodies``:
-``section`` keeps the first case of each scenario for each top-level member (each config
-section: about 70 cases instead of 1,500), ``target`` the first of each coverage target (as the
-gate profile, about 680), ``every`` all of them. Every case is turned into a
+``scenario`` keeps the first case of each scenario (wrong type, valid object...: about 10),
+``section`` the first of each scenario for each top-level member (each config section: about
+90 instead of 1,500), ``target`` the first of each coverage target (as the gate profile, about
+680), ``every`` all of them. Every case is turned into a
 :class:`RequestSpec` without credentials or test-case id, and equal requests are sent once.
 """
 
@@ -80,7 +81,7 @@ _LEADING_BOUNDARY = re.compile(rb"--([0-9a-f]{32})(?:\r\n|--)")
 
 
 #: How the coverage phase of a large request body is thinned (see the module's text).
-LARGE_BODY_MODES = ("section", "target", "every")
+LARGE_BODY_MODES = ("scenario", "section", "target", "every")
 _QUOTED = re.compile(r"'([^']+)'")
 
 
@@ -171,6 +172,8 @@ def _coverage_key(case: Any, thinning: str) -> tuple[str, str, str] | None:
     mode = str(getattr(getattr(getattr(meta, "generation", None), "mode", None), "value", ""))
     scenario = str(getattr(getattr(data, "scenario", ""), "value", getattr(data, "scenario", "")))
     description = str(getattr(data, "description", ""))
+    if thinning == "scenario":
+        return mode, scenario, ""
     if thinning == "section":
         return mode, scenario, _member(str(getattr(data, "location", "") or ""), description)
     return mode, scenario, description

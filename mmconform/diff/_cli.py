@@ -118,8 +118,9 @@ def _parser() -> argparse.ArgumentParser:
         "--large-bodies",
         choices=LARGE_BODY_MODES,
         default="section",
-        help="coverage cases kept on a large request body (the config): one per scenario and "
-        "section (default), one per coverage target (as the gate profile), or every one",
+        help="coverage cases kept on a large request body (the config): one per scenario, one "
+        "per scenario and section (default), one per coverage target (as the gate profile), "
+        "or every one",
     )
     what.add_argument(
         "--no-case-cache",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -240,7 +240,3 @@ def _key_orders(baseline: View, candidate: View) -> Iterator[Difference]:
                 _short(", ".join(left)),
                 _short(", ".join(right)),
             )
-
-
-def kinds_in(differences: Sequence[Difference]) -> list[str]:
-    return sorted({d.kind for d in differences}, key=KINDS.index)

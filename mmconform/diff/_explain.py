@@ -10,7 +10,9 @@ A difference is *explained* when one of these says the two sides must answer dif
    sides' conditions (edition gates, the license gate, local-mode routes by version, ...) and
    each side's answer is the one its cell expects;
 4. an erratum with per-version rules: the two versions fall under different rules, and one of
-   its cases expects each side's answer on its own side and something else on the other;
+   its cases expects each side's answer (status and AppError id) on its own side and something
+   else on the other; for a difference of key sets, the case must also name the keys
+   (``fields``);
 5. a response field that only servers from some version send (``x-mm-min-version`` on the
    field in the response schema): its key appears on one side only.
 

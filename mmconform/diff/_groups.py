@@ -4,7 +4,7 @@ group: a curl line for each side, credentials redacted."""
 from __future__ import annotations
 
 import shlex
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,7 +13,7 @@ from mmconform.diff._compare import KINDS, Difference
 from mmconform.diff._explain import Explanation, Instance
 from mmconform.diff._model import RequestSpec
 
-__all__ = ["Group", "Reproduction", "SideAddress", "curl_line", "group_instances"]
+__all__ = ["Found", "Group", "Reproduction", "SideAddress", "curl_line", "group_instances"]
 
 _CALLER_ORDER = (*ROLES, ANONYMOUS, LOCAL)
 _BODY_LIMIT = 2000
@@ -171,12 +171,3 @@ def group_instances(
         groups.values(),
         key=lambda g: (g.explained, g.operation, KINDS.index(g.kind), g.signature),
     )
-
-
-def summary(groups: Sequence[Group]) -> dict[str, int]:
-    return {
-        "groups": len(groups),
-        "explained": sum(1 for g in groups if g.explained),
-        "unexplained": sum(1 for g in groups if not g.explained),
-        "differences": sum(g.count for g in groups),
-    }

@@ -1,5 +1,5 @@
-"""What a comparison sends and receives: a request without credentials, the caller it is sent
-as, and the answer a side gave."""
+"""What a comparison sends and receives: a request without credentials (the caller it is sent
+as is named beside it) and the answer a side gave."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["Answer", "Exchange", "RequestSpec", "body_fields", "body_from_fields"]
+__all__ = ["Answer", "RequestSpec", "body_fields", "body_from_fields"]
 
 
 def body_fields(body: bytes | None) -> dict[str, Any]:
@@ -138,14 +138,3 @@ class Answer:
             seconds=float(data.get("seconds", 0.0)),
             error=data.get("error"),
         )
-
-
-@dataclass(frozen=True)
-class Exchange:
-    """One request sent as one caller, and the answer of each side."""
-
-    index: int
-    request: RequestSpec
-    caller: str
-    baseline: Answer
-    candidate: Answer

@@ -25,8 +25,8 @@ EVERY_OPERATION_SAMPLE = ("GetPing", "GetServerBusyExpires", "SetServerBusy")
 
 
 def options(**changes: object) -> DiffOptions:
-    """Comparison options for tests: few fuzzing cases, the given changes."""
-    generation = changes.pop("generation", Generation(max_examples=3))
+    """Comparison options for tests: two fuzzing cases per operation, the given changes."""
+    generation = changes.pop("generation", Generation(max_examples=2))
     return replace(DiffOptions(generation=generation), **changes)  # type: ignore[arg-type]
 
 

@@ -3,7 +3,8 @@ tests/suite_validation/test_validation_versions.py), and a Team Edition build ag
 Enterprise one: every difference is explained by the contract, and the comparison exits 0.
 
 By default one version pair and the editions run, with every operation (destructive ones too:
-the stubs are disposable) and three fuzzing cases per operation besides the coverage phase;
+the stubs are disposable), the schema's examples and the coverage phase (one case per scenario
+on a config body, no fuzzing cases);
 ``MMCONFORM_FULL_VERSION_MATRIX=1`` runs every adjacent pair. ``benchmarks/diff_versions.py``
 runs the whole matrix with the default generation.
 """
@@ -16,9 +17,13 @@ from pathlib import Path
 
 import pytest
 
+from mmconform.diff._cases import Generation
 from mmconform.diff._report import verdict_of
 from mmconform.stub import StubOptions
 from tests.diff._helpers import NEWEST, VERSIONS, compare, describe, options, stubs
+
+#: the schema's examples and coverage phase, one coverage case per scenario on a config body
+QUICK = Generation(max_examples=0, large_bodies="scenario")
 
 FULL = os.environ.get("MMCONFORM_FULL_VERSION_MATRIX") == "1"
 DEFAULT_PAIRS = {("10.11.0", "11.0.0")}
@@ -41,7 +46,10 @@ def test_adjacent_versions_differ_only_as_the_contract_explains(
     tmp_path: Path, case_cache: Path, older: str, newer: str
 ) -> None:
     with stubs(tmp_path, StubOptions(server_version=older), StubOptions(server_version=newer)):
-        result = compare(tmp_path, options(allow_destructive=True, case_cache=case_cache))
+        result = compare(
+            tmp_path,
+            options(allow_destructive=True, case_cache=case_cache, generation=QUICK),
+        )
     assert not result.unexplained, describe(result.groups)
     assert verdict_of(result)[1] == 0
     assert result.baseline.server_version == older
@@ -61,7 +69,10 @@ def test_team_and_enterprise_builds_differ_only_as_the_contract_explains(
         StubOptions(server_version=NEWEST, edition="enterprise"),
         StubOptions(server_version=NEWEST, edition="team"),
     ):
-        result = compare(tmp_path, options(allow_destructive=True, case_cache=case_cache))
+        result = compare(
+            tmp_path,
+            options(allow_destructive=True, case_cache=case_cache, generation=QUICK),
+        )
     assert result.groups, "a Team Edition build answers the trial and upgrade operations otherwise"
     assert not result.unexplained, describe(result.groups)
     explained = {g.operation: {e.source for e in g.explanations.values()} for g in result.groups}
