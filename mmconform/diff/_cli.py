@@ -306,6 +306,7 @@ def _print_groups(groups: Sequence[Group], say: Callable[..., None]) -> None:
             say(f"    by {explanation.source}: {explanation.text}")
         if not group.explained and group.reproduction is not None:
             reproduction = group.reproduction
+            say(f"    as {reproduction.caller} ({reproduction.origin})")
             say(f"    baseline:  {reproduction.baseline_answer[:160]}")
             say(f"    candidate: {reproduction.candidate_answer[:160]}")
             say(f"    reproduce: {reproduction.baseline}")

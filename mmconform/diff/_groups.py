@@ -59,6 +59,8 @@ class Reproduction:
     caller: str
     method: str
     target: str
+    #: how the request was made (``coverage:negative``, ``read pass after ClearServerBusy``...)
+    origin: str
     baseline: str
     candidate: str
     baseline_answer: str
@@ -114,6 +116,7 @@ class Group:
             else {
                 "caller": self.reproduction.caller,
                 "request": f"{self.reproduction.method} {self.reproduction.target}",
+                "origin": self.reproduction.origin,
                 "baseline": self.reproduction.baseline,
                 "candidate": self.reproduction.candidate,
                 "baseline_answer": self.reproduction.baseline_answer,
@@ -161,6 +164,7 @@ def group_instances(
                 caller=item.instance.caller,
                 method=item.request.method,
                 target=item.request.target,
+                origin=item.request.origin,
                 baseline=curl_line(item.request, item.instance.caller, sides[0]),
                 candidate=curl_line(item.request, item.instance.caller, sides[1]),
                 baseline_answer=described[0],

@@ -96,7 +96,8 @@ def _markdown_reproduction(group: Mapping[str, Any]) -> list[str]:
         + html.escape(f"{group['operation']}: {group['signature']}")
         + "</summary>",
         "",
-        f"As {reproduction['caller']}: `{_cell(reproduction['request'])}`",
+        f"As {reproduction['caller']} ({reproduction['origin']}): "
+        f"`{_cell(reproduction['request'])}`",
         "",
         "```bash",
         f"# baseline: {reproduction['baseline_answer'][:200]}",
@@ -198,7 +199,8 @@ def _reproductions(groups: Sequence[Mapping[str, Any]]) -> str:
             f'<details id="group-{index}"{" open" if not group["explained"] else ""}>'
             f"<summary>{_badge(group['explained'])} "
             f'<span class="mono">{_e(group["operation"])}: {_e(group["signature"])}</span>'
-            f"</summary><div><small>as {_e(reproduction['caller'])}: "
+            f"</summary><div><small>as {_e(reproduction['caller'])} "
+            f"({_e(reproduction['origin'])}): "
             f'<span class="mono">{_e(reproduction["request"])}</span></small></div>'
             f"<pre># baseline answered: {_e(reproduction['baseline_answer'])}\n"
             f"{_e(reproduction['baseline'])}\n\n"
