@@ -159,7 +159,8 @@ def compare_views(
     if baseline.shape is not None and candidate.shape is not None:
         out.extend(_shapes(baseline.shape, candidate.shape, ""))
     if rules.values:
-        out.extend(_values(baseline, candidate, rules, operation))
+        typed = {d.location for d in out if d.kind == "type"}
+        out.extend(_values(baseline, candidate, rules, operation, typed))
     if rules.key_order:
         out.extend(_key_orders(baseline, candidate))
     return out
@@ -210,15 +211,20 @@ def _shapes(a: Shape, b: Shape, location: str) -> Iterator[Difference]:
 
 
 def _values(
-    baseline: View, candidate: View, rules: ComparisonRules, operation: str
+    baseline: View,
+    candidate: View,
+    rules: ComparisonRules,
+    operation: str,
+    typed: set[str],
 ) -> Iterator[Difference]:
+    """Values that differ, once per folded location; not where the types differ already."""
     seen: set[str] = set()
     for location in sorted(set(baseline.values) & set(candidate.values)):
         before, after = baseline.values[location], candidate.values[location]
         if before == after or rules.allows(operation, location):
             continue
         pattern = pattern_of(location)
-        if pattern in seen:
+        if pattern in seen or pattern in typed or pattern.startswith(tuple(f"{t}/" for t in typed)):
             continue
         seen.add(pattern)
         yield Difference("value", pattern, f"{pattern}: value", _short(before), _short(after))

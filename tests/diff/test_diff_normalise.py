@@ -352,6 +352,49 @@ def test_volatile_values_are_ignored_by_their_form(
     assert found == []
 
 
+def test_a_volatile_value_that_changes_its_form_is_still_a_difference() -> None:
+    seconds, milliseconds = (
+        answer(200, {"expires": 1700000000}),
+        answer(200, {"expires": 1700000000123}),
+    )
+    found = diff(seconds, milliseconds, ComparisonRules(values=True))
+    assert [(d.location, d.baseline, d.candidate) for d in found] == [
+        ("/expires", "<epoch-s>", "<epoch-ms>")
+    ]
+    timestamp = answer(200, {"expires_ts": "2026-01-01T00:00:00Z"})
+    assert kinds(diff(timestamp, answer(200, {"expires_ts": 0}), ComparisonRules(values=True))) == [
+        "type"
+    ]
+
+
+def test_where_a_server_runs_is_not_compared() -> None:
+    def server(port: int, folder: str) -> Answer:
+        return answer(
+            200,
+            {
+                "ServiceSettings": {
+                    "ListenAddress": f":{port}",
+                    "LocalModeSocketLocation": f"/tmp/{folder}/mattermost_local.socket",
+                },
+                "logs": [
+                    f'{{"msg":"Server is listening","address":"http://127.0.0.1:{port}",'
+                    f'"local_socket":"/var/tmp/{folder}/mattermost_local.socket"}}',
+                    f'{{"msg":"Configuration saved","path":"/tmp/mmconform-stub-{folder}.json"}}',
+                ],
+            },
+        )
+
+    assert diff(server(8065, "a1b2"), server(39241, "zz99"), ComparisonRules(values=True)) == []
+    other_message = answer(200, {"logs": ['{"msg":"Server is stopping"}']})
+    assert kinds(
+        diff(
+            answer(200, {"logs": ['{"msg":"Server is listening"}']}),
+            other_message,
+            ComparisonRules(values=True),
+        )
+    ) == ["value"]
+
+
 def test_an_allowed_field_may_differ_in_value() -> None:
     before, after = answer(200, {"Version": "11.0.0"}), answer(200, {"Version": "11.1.0"})
     rules = ComparisonRules(values=True, allowed=("GetPing:/Version",))
