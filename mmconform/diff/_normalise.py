@@ -272,6 +272,8 @@ class View:
     volatile: tuple[str, ...] = ()
     #: object location -> its keys in the order received (``--key-order``)
     key_orders: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    #: equal for two bodies that reduce alike (same bytes, status, echo): their values are equal
+    body_digest: bytes = b""
 
 
 def _version_id(value: str, version: Version | None) -> tuple[str, dict[str, str]]:
@@ -389,20 +391,51 @@ def view_of(
             volatile.append(location)
         leaves[location] = replaced
     echoed = _echoed_keys(request, free_map) if 200 <= answer.status < 300 else frozenset()
+    body = _body_view(answer, echoed, values)
+    leaves.update(body.leaves)
+    volatile.extend(body.volatile)
+    return View(
+        status=answer.status,
+        error=answer.error,
+        content_type=content_type(answer.content_type) if answer.body else "",
+        body_kind=body.kind,
+        error_id=body.error_id,
+        headers=MappingProxyType(headers),
+        shape=body.shape,
+        values=MappingProxyType(leaves),
+        volatile=tuple(volatile),
+        key_orders=body.orders,
+        body_digest=body.digest,
+    )
+
+
+@dataclass(frozen=True)
+class _Body:
+    """What the body of an answer gives a view."""
+
+    digest: bytes
+    kind: str
+    error_id: str | None
+    shape: Shape | None
+    leaves: Mapping[str, Any]
+    volatile: tuple[str, ...]
+    orders: Mapping[str, tuple[str, ...]]
+
+
+def _reduce_body(answer: Answer, echoed: frozenset[str], values: bool, digest: bytes) -> _Body:
+    kind, parsed = body_kind(answer)
+    error_id, shape, consistent = _body_shape(kind, parsed, answer, echoed)
+    leaves: dict[str, Any] = {}
+    volatile: list[str] = []
     orders: dict[str, Any] = {}
-    if values:
-        kind, parsed = body_kind(answer)
-        error_id, shape, consistent = _body_shape(kind, parsed, answer, echoed)
-    else:
-        kind, error_id, shape = _shape_of_answer(answer, echoed)
-    if kind.startswith("json-") and values:
+    if values and kind.startswith("json-"):
         folded = (
             {(ECHOED if k in echoed else k): v for k, v in consistent.items()}
             if echoed and isinstance(consistent, dict)
             else consistent
         )
         _flatten(folded, "", leaves, volatile, orders)
-    elif kind in ("text", "html") and values:
+    elif values and kind in ("text", "html"):
         text = answer.body.decode("utf-8", "replace")
         replaced = volatile_text(text)
         if replaced != text:
@@ -410,17 +443,14 @@ def view_of(
         leaves["body"] = replaced
     elif kind in ("zip", "binary", "not-zip", "not-json"):
         leaves["body#length"] = "<bytes>"
-    return View(
-        status=answer.status,
-        error=answer.error,
-        content_type=content_type(answer.content_type) if answer.body else "",
-        body_kind=kind,
-        error_id=error_id,
-        headers=MappingProxyType(headers),
-        shape=shape,
-        values=MappingProxyType(leaves),
-        volatile=tuple(volatile),
-        key_orders=MappingProxyType(orders),
+    return _Body(
+        digest,
+        kind,
+        error_id,
+        shape,
+        MappingProxyType(leaves),
+        tuple(volatile),
+        MappingProxyType(orders),
     )
 
 
@@ -437,14 +467,14 @@ def _body_shape(
     return error_id, _consistency_shape(shape_of(consistent, echoed), consistent), consistent
 
 
-#: (body digest, status, X-Request-Id, content type, echoed keys) -> (kind, error id, shape):
-#: equal answers (every caller's GET /config, say) are reduced once.
-_SHAPES: dict[tuple[bytes, int, str, str, frozenset[str]], tuple[str, str | None, Shape]] = {}
-_SHAPES_LIMIT: Final = 4096
+#: (body digest, status, X-Request-Id, content type, echoed keys, values) -> the body's part of
+#: a view: equal answers (every caller's GET /config, say) are reduced once.
+_BODIES: dict[tuple[bytes, int, str, str, frozenset[str], bool], _Body] = {}
+_BODIES_LIMIT: Final = 2048
 
 
-def _shape_of_answer(answer: Answer, echoed: frozenset[str]) -> tuple[str, str | None, Shape]:
-    """(body kind, AppError id, shape) of an answer, remembered for equal answers."""
+def _body_view(answer: Answer, echoed: frozenset[str], values: bool) -> _Body:
+    """The body's part of a view, remembered for equal answers."""
     # X-Request-Id only matters to a body that may repeat it (an AppError's request_id).
     request_id = answer.headers.get("x-request-id", "") if b"request_id" in answer.body else ""
     key = (
@@ -453,15 +483,15 @@ def _shape_of_answer(answer: Answer, echoed: frozenset[str]) -> tuple[str, str |
         request_id,
         answer.content_type,
         echoed,
+        values,
     )
-    found = _SHAPES.get(key)
+    found = _BODIES.get(key)
     if found is None:
-        kind, parsed = body_kind(answer)
-        error_id, shape, _ = _body_shape(kind, parsed, answer, echoed)
-        found = (kind, error_id, shape)
-        if len(_SHAPES) >= _SHAPES_LIMIT:
-            _SHAPES.clear()
-        _SHAPES[key] = found
+        digest = hashlib.blake2b(repr(key).encode(), digest_size=16).digest()
+        found = _reduce_body(answer, echoed, values, digest)
+        if len(_BODIES) >= _BODIES_LIMIT:
+            _BODIES.clear()
+        _BODIES[key] = found
     return found
 
 
