@@ -84,13 +84,15 @@ class Explainer:
         )
 
     def explain(self, instance: Instance) -> Explanation | None:
-        """The first rule that predicts ``instance``, or None."""
+        """The first rule that predicts ``instance``, or None (the most specific first: a
+        parameter one side does not know explains any difference of a request that sends it,
+        so it is asked last)."""
         for rule in (
             self._availability,
-            self._parameters,
             self._matrix,
             self._errata,
             self._fields,
+            self._parameters,
         ):
             found = rule(instance)
             if found is not None:
