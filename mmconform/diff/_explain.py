@@ -4,17 +4,17 @@ A difference is *explained* when one of these says the two sides must answer dif
 
 1. the operation's availability (``x-mm-min-version``, ``x-mm-removed-in``): one side has it,
    the other does not;
-2. a parameter the request sends that one side does not know yet (the parameter's
-   ``x-mm-min-version``);
-3. the permission matrix (``expected_cell``): the cells of this caller differ between the two
+2. the permission matrix (``expected_cell``): the cells of this caller differ between the two
    sides' conditions (edition gates, the license gate, local-mode routes by version, ...) and
    each side's answer is the one its cell expects;
-4. an erratum with per-version rules: the two versions fall under different rules, and one of
+3. an erratum with per-version rules: the two versions fall under different rules, and one of
    its cases expects each side's answer (status and AppError id) on its own side and something
    else on the other; for a difference of key sets, the case must also name the keys
    (``fields``);
-5. a response field that only servers from some version send (``x-mm-min-version`` on the
-   field in the response schema): its key appears on one side only.
+4. a response field that only servers from some version send (``x-mm-min-version`` on the
+   field in the response schema): its key appears on one side only;
+5. a parameter the request sends that one side does not know yet (the parameter's
+   ``x-mm-min-version``).
 
 Each explanation names the annotation or erratum. Anything else is *unexplained*.
 """
