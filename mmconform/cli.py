@@ -27,6 +27,10 @@ COMMANDS: Final[Mapping[str, tuple[str, str]]] = {
     "proxy": ("mmconform.proxy.__main__", "put the fault proxy in front of a target"),
     "selftest": ("mmconform.selftest.__main__", "measure the suites' power (mutation score)"),
     "certify": ("mmconform.certify.__main__", "verify a certification bundle"),
+    "diff": (
+        "mmconform.diff.__main__",
+        "compare two servers (or a server and a recording) response by response",
+    ),
     "report": ("mmconform.report.__main__", "list the runs in a reports folder, or prune old ones"),
     "contract": ("mmconform.contract.__main__", "print pages generated from spec/"),
 }

@@ -16,7 +16,7 @@ from mmconform.contract._model import ContractEffects, Erratum, Operation
 from mmconform.contract._requirements import Requirement
 from mmconform.contract._roles import RoleLicenseRule
 from mmconform.contract._vocabulary import _OPENAPI_ONLY_KEYWORDS, ANONYMOUS, ContractError
-from mmconform.contract._yaml import status_key
+from mmconform.contract._yaml import parse_version, status_key
 
 
 class Contract:
@@ -192,12 +192,41 @@ class Contract:
             return [self._resolve(value, seen) for value in node]
         return node
 
+    def response_field_versions(
+        self, operation_id: str, status: int | str
+    ) -> Mapping[str, Version]:
+        """Fields of the JSON answer for ``status`` that only servers from some version send
+        (``x-mm-min-version`` on the property): location (``/root_status``, ``/rows/[]/name``)
+        -> the first version that sends it. Empty when no field says."""
+        response = self._response(operation_id, status)
+        found: dict[str, Version] = {}
+        for media, body in ((response or {}).get("content", {}) or {}).items():
+            mtype = media.split(";")[0].strip().lower()
+            if (mtype == "application/json" or mtype.endswith("+json")) and "schema" in body:
+                _field_versions(body["schema"], "", found, f"{operation_id} {status}")
+        return found
+
     def json_schema(self, schema: Mapping[str, Any]) -> dict[str, Any]:
         """An OpenAPI schema of this document as plain JSON Schema (refs inlined)."""
         converted = _to_json_schema(self._resolve(copy.deepcopy(dict(schema)), set()))
         if not isinstance(converted, dict):
             raise ContractError(f"{self._openapi_path}: not a schema object: {schema!r}")
         return converted
+
+    def request_body_property_count(self, operation_id: str) -> int:
+        """How many properties the JSON request body schema of an operation declares, counted
+        at every depth (0 without a JSON body): what makes a body large for case generation."""
+        raw = self._raw_ops[self.operation(operation_id).operation_id]
+        body = raw.get("requestBody")
+        if not isinstance(body, dict):
+            return 0
+        content = self.json_schema(body).get("content", {}) or {}
+        schemas = [
+            value.get("schema")
+            for media, value in content.items()
+            if isinstance(value, dict) and media.split(";")[0].strip().lower().endswith("json")
+        ]
+        return max((_count_properties(schema) for schema in schemas), default=0)
 
     def roles_granted(self, operation_id: str) -> frozenset[str]:
         """Built-in roles (and ``anonymous``) that pass the access check on a default install.
@@ -337,3 +366,33 @@ def spec_hashes(spec_dir: Path) -> dict[str, str]:
 def reset_contract_cache() -> None:
     """Forget cached contracts (after changing ``MMCONFORM_SPEC_DIR`` or the files)."""
     _default_contract.cache_clear()
+
+
+def _count_properties(node: Any) -> int:
+    if isinstance(node, dict):
+        own = node.get("properties")
+        count = len(own) if isinstance(own, dict) else 0
+        return count + sum(_count_properties(value) for value in node.values())
+    if isinstance(node, list):
+        return sum(_count_properties(value) for value in node)
+    return 0
+
+
+def _field_versions(node: Any, location: str, found: dict[str, Version], where: str) -> None:
+    """Collect ``x-mm-min-version`` of the properties of a resolved schema."""
+    if not isinstance(node, dict):
+        return
+    for name, child in (node.get("properties") or {}).items():
+        child_location = f"{location}/{name}"
+        if isinstance(child, dict) and "x-mm-min-version" in child:
+            version = parse_version(
+                child["x-mm-min-version"], f"{where}: response field {child_location}"
+            )
+            if version is not None:
+                found[child_location] = version
+        _field_versions(child, child_location, found, where)
+    if isinstance(node.get("items"), dict):
+        _field_versions(node["items"], f"{location}/[]", found, where)
+    for key in ("allOf", "anyOf", "oneOf"):
+        for option in node.get(key) or ():
+            _field_versions(option, location, found, where)

@@ -152,7 +152,7 @@ def _effects(raw: Any, where: str) -> ContractEffects:
 def _expectation(raw: Any, where: str, *, nested: bool) -> Expectation:
     if not isinstance(raw, dict) or not isinstance(raw.get("status"), int):
         raise ContractError(f"{where}: needs an integer 'status'")
-    allowed = {"status", "error_id", "note"} | (set() if nested else {"also"})
+    allowed = {"status", "error_id", "note", "fields"} | (set() if nested else {"also"})
     extra = set(raw) - allowed
     if extra:
         raise ContractError(f"{where}: unknown key(s) {sorted(extra)}")
@@ -163,4 +163,9 @@ def _expectation(raw: Any, where: str, *, nested: bool) -> Expectation:
         _expectation(option, f"{where}.also[{index}]", nested=True)
         for index, option in enumerate(also_raw)
     )
-    return Expectation(raw["status"], raw.get("error_id"), raw.get("note"), also)
+    fields = raw.get("fields", []) or []
+    if not isinstance(fields, list) or not all(
+        isinstance(f, str) and f.startswith("/") for f in fields
+    ):
+        raise ContractError(f"{where}.fields: expected a list of answer locations like '/name'")
+    return Expectation(raw["status"], raw.get("error_id"), raw.get("note"), also, tuple(fields))

@@ -173,13 +173,16 @@ class Expectation:
     """What a server in a version range answers for one named case of an erratum.
 
     ``also`` lists other answers that are equally correct in that range (a range where the
-    release of a change is uncertain accepts the answers from both sides of it).
+    release of a change is uncertain accepts the answers from both sides of it). ``fields``
+    names the fields of the answer (``/database_status``) whose presence the case is about, where
+    the case changes what an answer holds rather than its status.
     """
 
     status: int
     error_id: str | None = None
     note: str | None = None
     also: tuple[Expectation, ...] = ()
+    fields: tuple[str, ...] = ()
 
     def allows(self, status: int, error_id: str | None = None) -> bool:
         """Whether ``status`` (and ``error_id``, when both name one) is an accepted answer."""

@@ -52,7 +52,6 @@ __all__ = [
     "build_contract_run",
     "checks_by_name",
     "coverage_target",
-    "request_body_properties",
     "version_adjusted_document",
 ]
 
@@ -101,33 +100,6 @@ def _accepted_response(responses: dict[str, Any], status: str) -> dict[str, Any]
         if "content" in model:
             added["content"] = copy.deepcopy(model["content"])
     return added
-
-
-def request_body_properties(contract: Contract, operation_id: str) -> int:
-    """How many properties the JSON request body schema of an operation declares, counted at
-    every depth (0 without a JSON body)."""
-    operation = contract.operation(operation_id)
-    raw = contract.document["paths"][operation.path][operation.method.lower()]
-    body = raw.get("requestBody")
-    if not isinstance(body, dict):
-        return 0
-    content = contract.json_schema(body).get("content", {}) or {}
-    schemas = [
-        value.get("schema")
-        for media, value in content.items()
-        if isinstance(value, dict) and media.split(";")[0].strip().lower().endswith("json")
-    ]
-    return max((_count_properties(schema) for schema in schemas), default=0)
-
-
-def _count_properties(node: Any) -> int:
-    if isinstance(node, dict):
-        own = node.get("properties")
-        count = len(own) if isinstance(own, dict) else 0
-        return count + sum(_count_properties(value) for value in node.values())
-    if isinstance(node, list):
-        return sum(_count_properties(value) for value in node)
-    return 0
 
 
 def coverage_target(case: Any) -> tuple[str, str, str] | None:
@@ -266,7 +238,7 @@ class CaseRunner:
             return False
         if operation_id not in self._large_body:
             self._large_body[operation_id] = (
-                request_body_properties(self.contract, operation_id) > LARGE_BODY_PROPERTIES
+                self.contract.request_body_property_count(operation_id) > LARGE_BODY_PROPERTIES
             )
         if not self._large_body[operation_id]:
             return False

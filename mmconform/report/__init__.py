@@ -18,7 +18,7 @@ from mmconform.report._build import (
     spec_hashes,
 )
 from mmconform.report._bundle import make_bundle, verify_bundle
-from mmconform.report._html import render_html
+from mmconform.report._html import PAGE_STYLE, render_html
 from mmconform.report._markdown import render_markdown
 from mmconform.report._model import (
     CONFORMANT,
@@ -54,6 +54,7 @@ __all__ = [
     "LADDER",
     "LATEST",
     "NOT_CONFORMANT",
+    "PAGE_STYLE",
     "REPORT_FILES",
     "REPORT_FORMAT",
     "RUNS",

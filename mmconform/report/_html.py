@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["render_html"]
+__all__ = ["PAGE_STYLE", "render_html"]
 
 _VERDICT_COLOURS = {
     "CONFORMANT": "#1a7f37",
@@ -65,6 +65,9 @@ details summary { cursor: pointer; font-weight: 600; margin: 6px 0; }
   vertical-align: -1px; margin-right: 4px; }
 .mono { font-family: ui-monospace, monospace; }
 """
+
+#: The page style, for other pages of mmconform that should look like this one.
+PAGE_STYLE = _CSS
 
 _JS = """
 document.querySelectorAll('td.cell[data-detail]').forEach(function (cell) {

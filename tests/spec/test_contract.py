@@ -131,6 +131,23 @@ def test_available_parameters(contract: Contract) -> None:
     assert contract.available_parameters("GetConfig", None) == {"remove_masked", "remove_defaults"}
 
 
+def test_response_fields_may_name_the_first_version_that_sends_them(contract: Contract) -> None:
+    fields = contract.response_field_versions("GetPing", 200)
+    assert fields["/ActiveSearchBackend"] == Version(8, 0, 0)
+    assert fields["/root_status"] == Version(10, 1, 0)
+    assert contract.response_field_versions("GetConfig", 200) == {}
+    assert contract.response_field_versions("GetPing", 599) == {}
+    for operation in contract.operations:  # every annotation parses
+        for status in contract.documented_statuses(operation.operation_id):
+            contract.response_field_versions(operation.operation_id, status)
+
+
+def test_request_body_property_count(contract: Contract) -> None:
+    assert contract.request_body_property_count("PatchConfig") > 100
+    assert contract.request_body_property_count("GetPing") == 0
+    assert contract.request_body_property_count("TestSiteURL") == 1
+
+
 def test_env_var_selects_the_spec_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     spec = copy_spec(tmp_path)
     monkeypatch.setenv("MMCONFORM_SPEC_DIR", str(spec))

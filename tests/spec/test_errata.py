@@ -213,3 +213,30 @@ def test_renewal_link_expectations_around_its_removal(contract: Contract) -> Non
     assert during.allows(404, "api.context.404.app_error")
     assert after.allows(404)
     assert not after.allows(200)
+
+
+def test_a_case_can_name_the_fields_it_is_about(contract: Contract) -> None:
+    flag = contract.erratum("ping-flag-parsing")
+    old = flag.expectation("flag_not_true", Version(8, 1, 0))
+    new = flag.expectation("flag_not_true", Version(11, 1, 0))
+    assert old is not None
+    assert new is not None
+    assert "/database_status" in old.fields
+    assert old.fields == new.fields
+    assert old != new
+
+
+def test_the_strict_notice_view_parser_is_a_version_rule(contract: Contract) -> None:
+    rule = contract.erratum("notice-view-strict-parsing")
+    lenient = rule.expectation("body_not_ids", Version(8, 1, 0))
+    either = rule.expectation("body_not_ids", Version(9, 4, 0))
+    strict = rule.expectation("body_not_ids", Version(11, 1, 0))
+    assert lenient is not None
+    assert either is not None
+    assert strict is not None
+    assert lenient.allows(200)
+    assert not lenient.allows(400)
+    assert either.allows(200)
+    assert either.allows(400, "api.payload.parse.error")
+    assert strict.allows(400, "api.payload.parse.error")
+    assert not strict.allows(200)

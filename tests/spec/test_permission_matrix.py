@@ -85,7 +85,7 @@ ClearServerBusy                 U D D D D A A
 AcknowledgeNotification         U A A A A A N
 GetRedirectLocation             U A A A A A N
 GetImageByUrl                   U A A A A A N
-UpgradeToEnterprise             U D D D D A N
+UpgradeToEnterprise             U D D D D R N
 UpgradeToEnterpriseStatus       U D D D D A N
 IsAllowedToUpgradeToEnterprise  U D D D D R N
 RestartServer                   U D D D D A N
@@ -172,6 +172,7 @@ def test_validation_before_permission_is_shown(contract: Contract) -> None:
 TEAM_EDITION = """
 RequestTrialLicense             U D D D D R N
 GetPrevTrialLicense             U R R R R R N
+UpgradeToEnterprise             U D D D D A N
 IsAllowedToUpgradeToEnterprise  U D D D D A N
 """
 

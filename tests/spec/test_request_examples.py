@@ -121,6 +121,9 @@ def test_edition_gates(contract: Contract) -> None:
         "GetPrevTrialLicense": upgrade_needed,
         "RequestLicenseRenewalLink": upgrade_needed,
         "IsAllowedToUpgradeToEnterprise": [("enterprise", 403, None)],
+        "UpgradeToEnterprise": [
+            ("enterprise", 429, "api.upgrade_to_enterprise.already-enterprise.app_error")
+        ],
     }
     postlog = contract.operation("PostLog").config_gates[0]
     assert postlog.error_id == "api.context.permissions.app_error"
