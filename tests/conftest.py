@@ -16,6 +16,9 @@ from tests._reports_guard import ReportsGuard
 
 CHECKOUT_REPORTS = Path(__file__).resolve().parents[1] / "reports"
 
+# pytest's own harness for running pytest in this process (tests/_inprocess.py)
+pytest_plugins = ["pytester"]
+
 __all__ = ["faithful_gate"]
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mmconform.stub import Fault, StubOptions, start_stub
-from tests._pytest_run import run_pytest
+from tests._inprocess import clean_environment, run_inprocess
 
 CONFTEST = """
 pytest_plugins = [
@@ -79,7 +79,10 @@ def test_unavailable_role(client_for):
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
+def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A scratch project, run in this process (``run_inprocess``)."""
+    clean_environment(monkeypatch)
+    tmp_path = Path(pytester.path)
     (tmp_path / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
     (tmp_path / "conftest.py").write_text(CONFTEST, encoding="utf-8")
     suites = tmp_path / "suites"
@@ -95,10 +98,12 @@ def target_file(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Path
         yield stub.write_target(tmp_path / "target.toml")
 
 
-def test_guards_put_config_and_server_busy_back(project: Path, target_file: Path) -> None:
+def test_guards_put_config_and_server_busy_back(
+    project: Path, target_file: Path, pytester: pytest.Pytester
+) -> None:
     (project / "suites" / "test_guards.py").write_text(GUARDS, encoding="utf-8")
-    result = run_pytest(
-        project,
+    result = run_inprocess(
+        pytester,
         "suites",
         "-p",
         "no:randomly",
@@ -110,7 +115,9 @@ def test_guards_put_config_and_server_busy_back(project: Path, target_file: Path
 
 
 @pytest.mark.parametrize("target_file", [{Fault.BUSY_EXPIRES_AS_STRING}], indirect=True)
-def test_clients_hold_answers_against_the_contract(project: Path, target_file: Path) -> None:
+def test_clients_hold_answers_against_the_contract(
+    project: Path, target_file: Path, pytester: pytest.Pytester
+) -> None:
     # A target file with one role only, so that a missing role is seen too (and, the stub being
     # unlicensed, a role it cannot hold).
     text = target_file.read_text(encoding="utf-8")
@@ -118,7 +125,7 @@ def test_clients_hold_answers_against_the_contract(project: Path, target_file: P
     admin = next(line for line in tokens.splitlines() if line.startswith("system_admin"))
     target_file.write_text(f"{head}[tokens]\n{admin}\n", encoding="utf-8")
     (project / "suites" / "test_checking.py").write_text(CHECKING, encoding="utf-8")
-    result = run_pytest(project, "suites", "-rA", f"--target-file={target_file}")
+    result = run_inprocess(pytester, "suites", "-rA", f"--target-file={target_file}")
     output = result.stdout
     assert result.returncode == 1, output + result.stderr
     assert "FAILED suites/test_checking.py::test_checking_client" in output

@@ -19,8 +19,8 @@ import pytest
 
 from mmconform.harness import EXIT_INCOMPLETE
 from mmconform.harness._completeness import incomplete_fails, narrowing
-from mmconform.stub import StubOptions, start_stub
-from tests._pytest_run import run_pytest
+from mmconform.stub import RunningStub, StubOptions, start_stub
+from tests._inprocess import InProcessRun, clean_environment, run_inprocess
 from tests.plugin.test_plugin_fixtures import CONFTEST, SUITES_CONFTEST
 
 SUITE = """
@@ -37,16 +37,32 @@ def test_lacks_data():
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    root = tmp_path_factory.mktemp("incomplete")
+def stub() -> Iterator[RunningStub]:
+    with start_stub(StubOptions()) as running:
+        yield running
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, stub: RunningStub) -> Path:
+    """A scratch project (run in this process) whose target file names the module's stub."""
+    clean_environment(monkeypatch)
+    root = Path(pytester.path)
     (root / "pytest.ini").write_text("[pytest]\naddopts = -p no:randomly\n", encoding="utf-8")
     (root / "conftest.py").write_text(CONFTEST, encoding="utf-8")
     (root / "suites").mkdir()
     (root / "suites" / "conftest.py").write_text(SUITES_CONFTEST, encoding="utf-8")
     (root / "suites" / "test_data.py").write_text(SUITE, encoding="utf-8")
-    with start_stub(StubOptions()) as stub:
-        stub.write_target(root / "target.toml")
-        yield root
+    stub.write_target(root / "target.toml")
+    _SCRATCH[root] = pytester
+    return root
+
+
+#: each scratch project's pytester (its runs happen in this process)
+_SCRATCH: dict[Path, pytest.Pytester] = {}
+
+
+def run_pytest(project: Path, *args: str) -> InProcessRun:
+    return run_inprocess(_SCRATCH[project], *args)
 
 
 def _report(project: Path, reports: Path) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests._pytest_run import run_pytest
+from tests._inprocess import clean_environment, run_inprocess
 from tests.plugin.test_plugin_fixtures import CONFTEST, SUITES_CONFTEST
 
 MATRIX_SUITE = """
@@ -30,7 +30,10 @@ def test_cell(request, operation, role, expected, statuses, observed):
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
+def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A scratch project, run in this process (``run_inprocess``)."""
+    clean_environment(monkeypatch)
+    tmp_path = Path(pytester.path)
     (tmp_path / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
     (tmp_path / "conftest.py").write_text(CONFTEST, encoding="utf-8")
     suites = tmp_path / "suites"
@@ -41,8 +44,10 @@ def project(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])
-def test_cells_and_their_verdicts_are_written(project: Path, workers: list[str]) -> None:
-    result = run_pytest(project, "suites", *workers)
+def test_cells_and_their_verdicts_are_written(
+    project: Path, workers: list[str], pytester: pytest.Pytester
+) -> None:
+    result = run_inprocess(pytester, "suites", *workers)
     assert result.returncode == 1, result.stdout
     matrix = json.loads((project / "reports" / "latest" / "permission-matrix.json").read_text())
     cells = {(c["operation"], c["role"]): c for c in matrix["cells"]}

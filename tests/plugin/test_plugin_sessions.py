@@ -15,6 +15,7 @@ import pytest
 from mmconform.harness import EXIT_STATE_NOT_RESTORED, EXIT_TARGET_MISCONFIGURED
 from mmconform.stub import StubOptions, start_stub
 from mmconform.stub._license import fixture_dir
+from tests._inprocess import InProcessRun, clean_environment, run_inprocess
 from tests._pytest_run import run_pytest
 
 #: A license the stub accepts, granting CustomPermissionsSchemes: every role can be held.
@@ -56,15 +57,26 @@ def pytest_itemcollected(item):
 """
 
 
-def run(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+#: the scratch projects of this module's tests, each run in this process
+_SCRATCH: dict[Path, pytest.Pytester] = {}
+
+
+def run(project: Path, *args: str) -> InProcessRun | subprocess.CompletedProcess[str]:
+    """``pytest ARGS`` in ``project``: in this process for a scratch project, as a child
+    process for this checkout (whose whole gate a fresh interpreter runs)."""
     # The scratch suites prove none of the contract's requirements, so each run of them is
     # INCOMPLETE; these tests are about other things (tests/plugin/test_plugin_incomplete.py
     # is about that one).
+    if project in _SCRATCH:
+        return run_inprocess(_SCRATCH[project], "-rs", "--mm-incomplete=pass", *args)
     return run_pytest(project, "-rs", "--mm-incomplete=pass", *args)
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
+def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    clean_environment(monkeypatch)
+    tmp_path = Path(pytester.path)
+    _SCRATCH[tmp_path] = pytester
     (tmp_path / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
     suites = tmp_path / "suites"
     suites.mkdir()
@@ -73,7 +85,8 @@ def project(tmp_path: Path) -> Path:
     other = tmp_path / "tests"
     other.mkdir()
     (other / "test_own.py").write_text("def test_own():\n    pass\n", encoding="utf-8")
-    return tmp_path
+    yield tmp_path
+    del _SCRATCH[tmp_path]
 
 
 @pytest.fixture
