@@ -8,6 +8,7 @@ names the request and how to reproduce it, credentials redacted.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import ssl
 import time
@@ -58,12 +59,10 @@ class Transport:
     insecure: bool = False
 
     @property
-    def verify(self) -> bool | ssl.SSLContext:
-        if self.insecure:
-            return False
-        if self.ca_bundle is not None:
-            return ssl.create_default_context(cafile=str(self.ca_bundle))
-        return True
+    def verify(self) -> ssl.SSLContext:
+        """The TLS context of every client of the run (built once: loading the CA store costs
+        tens of milliseconds, and a run makes a client per role and per purpose)."""
+        return _tls_context(self.ca_bundle, self.insecure)
 
     @property
     def requests_verify(self) -> bool | str:
@@ -73,6 +72,12 @@ class Transport:
         if self.ca_bundle is not None:
             return str(self.ca_bundle)
         return True
+
+
+@functools.lru_cache(maxsize=8)
+def _tls_context(ca_bundle: Path | None, insecure: bool) -> ssl.SSLContext:
+    verify: bool | str = False if insecure else str(ca_bundle) if ca_bundle is not None else True
+    return httpx.create_ssl_context(verify=verify)
 
 
 def auth_headers(token: str | None) -> dict[str, str]:
@@ -211,7 +216,7 @@ def make_client(
     if role == LOCAL:
         if not target.local_socket:
             raise LookupError("the target has no local-mode socket")
-        inner = httpx.HTTPTransport(uds=target.local_socket)
+        inner = httpx.HTTPTransport(uds=target.local_socket, verify=transport.verify)
         base_url = "http://localhost/api/v4"
     else:
         if role != ANONYMOUS:

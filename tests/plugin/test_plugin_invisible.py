@@ -1,15 +1,18 @@
 """Installed through its entry point, the plugin is loaded by every pytest run on the machine.
 Outside a conformance run it must change nothing: the same collection, node ids, outcomes,
-header and exit code as a run with the plugin disabled."""
+header and exit code as a run with the plugin disabled.
+
+Both runs of each pair go through pytest's ``pytester`` in this process: the entry point loads
+the plugin there as it does in a fresh interpreter, and ``-p no:mmconform`` keeps it out.
+"""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
-from tests._pytest_run import run_pytest
+from tests._inprocess import clean_environment, run_inprocess
 
 PROJECT_TESTS = """
 import pytest
@@ -47,9 +50,11 @@ INVOCATIONS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("unrelated")
+@pytest.fixture
+def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """An unrelated project: its own tests, a subfolder, and a folder named like ours."""
+    clean_environment(monkeypatch)
+    root = pytester.path
     (root / "pytest.ini").write_text("[pytest]\naddopts = -p no:randomly\n", encoding="utf-8")
     (root / "test_things.py").write_text(PROJECT_TESTS, encoding="utf-8")
     sub = root / "tests_sub"
@@ -58,7 +63,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # A folder named like ours, which is not a conformance suites directory.
     (root / "suites").mkdir()
     (root / "suites" / "test_suite.py").write_text("def test_s():\n    pass\n", encoding="utf-8")
-    return root
+    return pytester
 
 
 def normalised(output: str) -> str:
@@ -71,16 +76,16 @@ def normalised(output: str) -> str:
 
 @pytest.mark.parametrize("args", INVOCATIONS)
 def test_runs_are_the_same_with_and_without_the_plugin(
-    project: Path, args: tuple[str, ...]
+    project: pytest.Pytester, args: tuple[str, ...]
 ) -> None:
-    with_plugin = run_pytest(project, *args)
-    without = run_pytest(project, "-p", "no:mmconform", *args)
+    with_plugin = run_inprocess(project, *args)
+    without = run_inprocess(project, "-p", "no:mmconform", *args)
     assert with_plugin.returncode == without.returncode, with_plugin.stdout
     assert normalised(with_plugin.stdout) == normalised(without.stdout)
     assert normalised(with_plugin.stderr) == normalised(without.stderr)
 
 
-def test_the_plugin_is_loaded_in_that_project(project: Path) -> None:
+def test_the_plugin_is_loaded_in_that_project(project: pytest.Pytester) -> None:
     """The comparison above means something: in that project the plugin is really there."""
-    assert "--target-file" in run_pytest(project, "--help").stdout
-    assert "--target-file" not in run_pytest(project, "-p", "no:mmconform", "--help").stdout
+    assert "--target-file" in run_inprocess(project, "--help").stdout
+    assert "--target-file" not in run_inprocess(project, "-p", "no:mmconform", "--help").stdout
