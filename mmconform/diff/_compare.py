@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
-from mmconform.diff._normalise import Shape, View, describe_shape
+from mmconform.diff._normalise import View
+from mmconform.diff._shape import Shape, describe_shape
 
 __all__ = [
     "KINDS",

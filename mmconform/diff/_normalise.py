@@ -21,6 +21,15 @@ from typing import Any, Final
 
 from mmconform._version import Version
 from mmconform.diff._model import Answer, RequestSpec
+from mmconform.diff._shape import (
+    ECHOED,
+    Shape,
+    describe_shape,
+    json_type,
+    kind_of,
+    merge_shapes,
+    shape_of,
+)
 
 __all__ = [
     "COMPARED_HEADERS",
@@ -49,8 +58,6 @@ COMPARED_HEADERS: Final = (
 )
 #: Headers whose value is volatile by nature (never compared as a value).
 VOLATILE_HEADERS: Final = frozenset({"x-request-id", "date", "etag", "last-modified"})
-#: What an echoed request key becomes.
-ECHOED: Final = "<echoed>"
 
 #: Keys whose values are volatile wherever they appear (compared without case).
 _VOLATILE_KEYS: Final = frozenset(
@@ -107,10 +114,6 @@ _PATTERNS: Final = (
     (re.compile(r"\b(?:\d{1,3}(?:\.\d{1,3}){3}|localhost|\[[0-9a-f:]+\]):\d{1,5}\b"), "<address>"),
 )
 
-#: A JSON shape: a scalar type name, ("object", ((key, shape), ...)), ("array", shape or None
-#: for an empty array), or ("union", frozenset of shapes).
-Shape = Any
-
 
 def volatile_key(key: str) -> bool:
     """Whether a value under ``key`` is volatile by its name."""
@@ -166,7 +169,7 @@ def body_kind(answer: Answer) -> tuple[str, Any]:
                 return "not-json", None
         else:
             if looks_json or isinstance(value, (dict, list)):
-                return f"json-{_json_type(value)}", value
+                return f"json-{json_type(value)}", value
     if media == "application/zip":
         try:
             with zipfile.ZipFile(io.BytesIO(body)) as archive:
@@ -183,75 +186,6 @@ def body_kind(answer: Answer) -> tuple[str, Any]:
     except UnicodeDecodeError:
         return "binary", None
     return "text", None
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
-
-
-def merge_shapes(a: Shape, b: Shape) -> Shape:
-    """One shape for two values found at the same place (array elements)."""
-    if a == b:
-        return a
-    if _kind(a) == "object" and _kind(b) == "object":
-        merged: dict[str, Shape] = dict(a[1])
-        for key, shape in b[1]:
-            merged[key] = merge_shapes(merged[key], shape) if key in merged else shape
-        return ("object", tuple(sorted(merged.items())))
-    if _kind(a) == "array" and _kind(b) == "array":
-        if a[1] is None:
-            return b
-        if b[1] is None:
-            return a
-        return ("array", merge_shapes(a[1], b[1]))
-    options: set[Shape] = set()
-    for shape in (a, b):
-        options |= set(shape[1]) if _kind(shape) == "union" else {shape}
-    return ("union", frozenset(options))
-
-
-def _kind(shape: Shape) -> str:
-    return shape if isinstance(shape, str) else str(shape[0])
-
-
-def shape_of(value: Any, echoed: frozenset[str] = frozenset()) -> Shape:
-    """The shape of a JSON value; keys in ``echoed`` (top level only) become one placeholder."""
-    if isinstance(value, dict):
-        items: dict[str, Shape] = {}
-        for key, child in value.items():
-            name = ECHOED if key in echoed else str(key)
-            shape = shape_of(child)
-            items[name] = merge_shapes(items[name], shape) if name in items else shape
-        return ("object", tuple(sorted(items.items())))
-    if isinstance(value, list):
-        element: Shape | None = None
-        for child in value:
-            shape = shape_of(child)
-            element = shape if element is None else merge_shapes(element, shape)
-        return ("array", element)
-    return _json_type(value)
-
-
-def describe_shape(shape: Shape) -> str:
-    """A shape in a few words: ``object``, ``array of string``, ``number|null``."""
-    kind = _kind(shape)
-    if kind == "object":
-        return "object"
-    if kind == "array":
-        return "array" if shape[1] is None else f"array of {describe_shape(shape[1])}"
-    if kind == "union":
-        return "|".join(sorted(describe_shape(option) for option in shape[1]))
-    return str(shape)
 
 
 @dataclass(frozen=True)
@@ -498,7 +432,7 @@ def _body_view(answer: Answer, echoed: frozenset[str], values: bool) -> _Body:
 def _consistency_shape(shape: Shape, value: Any) -> Shape:
     """The AppError relations are part of the shape: ``status_code`` equal to the HTTP status
     is another shape than a number that is not."""
-    if not (isinstance(value, dict) and _kind(shape) == "object"):
+    if not (isinstance(value, dict) and kind_of(shape) == "object"):
         return shape
     items = dict(shape[1])
     for key in ("status_code", "request_id"):
