@@ -194,3 +194,28 @@ def test_the_example_workflow_runs_shards_this_command_line_accepts() -> None:
         words = shlex.split(run.split("||")[0].replace("${{ matrix.shard }}", "1"))
         assert main([*words[3:], "--list"]) == 0, run
     assert any("merge" in run for run in runs)
+
+
+def test_a_run_starts_the_longest_mutants_first_and_reports_in_catalogue_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One machine's run is a shard of one: the whole-gate benign runs, which come last in the
+    catalogue, start first, so none of them runs on alone after the rest."""
+    from mmconform.selftest import _runner
+
+    started: list[str] = []
+
+    def fake_run(mutant: Mutant, options: object) -> Outcome:
+        started.append(mutant.key)
+        return Outcome(mutant, "killed", "a test", 0.0, 1)
+
+    monkeypatch.setattr(_runner, "run_mutant", fake_run)
+    mutants = DEFAULT[:20] + [m for m in DEFAULT if m.kind == "benign"]
+    outcomes = _runner.run_mutants(mutants, None, jobs=1)  # type: ignore[arg-type]
+    assert [o.mutant.key for o in outcomes] == [m.key for m in mutants]
+    assert started[0] == "proxy:latency"
+    kinds = {m.key: m.kind for m in mutants}
+    benign = [key for key in started if kinds[key] == "benign"]
+    assert started.index(benign[-1]) < len(started) - 15, started
+    expected = [expected_seconds(next(m for m in mutants if m.key == key)) for key in started]
+    assert expected == sorted(expected, reverse=True)

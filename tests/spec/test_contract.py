@@ -17,6 +17,7 @@ from mmconform.contract import (
     reset_contract_cache,
 )
 from tests.spec._helpers import SPEC_DIR, copy_spec, edit_yaml
+from tests.spec.test_document import EXPECTED_INVENTORY
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +27,9 @@ def contract() -> Contract:
 
 def test_default_load_is_cached_and_complete(contract: Contract) -> None:
     assert load_contract() is contract
-    assert len(contract.operations) == 39
+    assert {op.operation_id for op in contract.operations} == {
+        operation_id for _, _, operation_id in EXPECTED_INVENTORY
+    }
     assert default_spec_dir().resolve() == SPEC_DIR.resolve()
 
 
@@ -243,6 +246,18 @@ def test_invalid_yaml_names_the_file(tmp_path: Path) -> None:
     spec = copy_spec(tmp_path)
     (spec / "openapi.yaml").write_text("paths: [unclosed\n", encoding="utf-8")
     with pytest.raises(ContractError, match=r"openapi\.yaml: invalid YAML"):
+        load_contract(spec)
+
+
+def test_a_key_given_twice_is_refused_not_silently_dropped(tmp_path: Path) -> None:
+    """YAML keeps the last of two equal keys; a response with two ``headers:`` maps lost the
+    first one's headers that way, so the loader refuses the file and names the key."""
+    spec = copy_spec(tmp_path)
+    text = (spec / "openapi.yaml").read_text(encoding="utf-8")
+    doubled = text.replace("\ninfo:\n", "\ninfo:\n  title: again\n", 1)
+    assert doubled != text
+    (spec / "openapi.yaml").write_text(doubled, encoding="utf-8")
+    with pytest.raises(ContractError, match=r"(?s)openapi\.yaml: .*the key 'title' is given twice"):
         load_contract(spec)
 
 

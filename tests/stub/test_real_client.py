@@ -743,7 +743,6 @@ def test_every_driver_operation_was_checked_against_the_contract(
 ) -> None:
     """Runs last (file order): the response checks above covered every operation called."""
     contract = stub.recorder.contract
-    assert len(contract.operations) == 39
     lacking = {op.operation_id for op in contract.operations} - DRIVER_OPERATIONS
     assert lacking == {"RequestLicenseRenewalLink"}
     names = [name for name in vars(request.module) if name.startswith("test_")]
