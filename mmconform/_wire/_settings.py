@@ -9,12 +9,13 @@ from typing import Any
 __all__ = ["setting_value"]
 
 
-def setting_value(document: Any, path: str | Sequence[str]) -> Any:
-    """The value at ``path`` in ``document``, or None where the path does not lead anywhere."""
+def setting_value(document: Any, path: str | Sequence[str], default: Any = None) -> Any:
+    """The value at ``path`` in ``document``, or ``default`` where the path does not lead
+    anywhere (a setting present and null is None either way)."""
     keys = path.split(".") if isinstance(path, str) else path
     node: Any = document
     for key in keys:
         if not isinstance(node, Mapping) or key not in node:
-            return None
+            return default
         node = node[key]
     return node

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from mmconform._wire import setting_value
 from mmconform.stub import _godecode as go
 from mmconform.stub._config_defaults import (
     FAKE_SETTING,
@@ -96,12 +97,7 @@ _ABSENT = object()
 
 def _lookup(cfg: Mapping[str, Any], path: Path_) -> Any:
     """The value at ``path``, or ``_ABSENT`` when a key on the way is missing."""
-    node: Any = cfg
-    for key in path:
-        if not isinstance(node, Mapping) or key not in node:
-            return _ABSENT
-        node = node[key]
-    return node
+    return setting_value(cfg, path, default=_ABSENT)
 
 
 def get_path(cfg: Mapping[str, Any], path: Path_) -> Any:
