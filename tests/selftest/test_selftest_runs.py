@@ -61,6 +61,17 @@ def test_caught_fault_is_killed_by_the_test_that_noticed_it_and_a_non_fault_surv
     assert survived.verdict == "survived", survived
 
 
+def test_a_fault_that_shows_only_before_a_state_change_is_killed_in_its_operations_run() -> None:
+    """Answering ``null`` for "no previous trial" shows only before any trial is granted. The
+    catalogue validation runs the catching scenario alone; the selftest runs every test of the
+    operation, the trial scenario among them, and the fault must still be caught: the scenario
+    reading the previous trial comes first."""
+    mutant = _mutant("fault", "stub", "PREV_TRIAL_LICENSE_NULL", ("GetPrevTrialLicense",))
+    outcome = run_mutant(mutant, OPTIONS)
+    assert outcome.verdict == "killed", outcome
+    assert outcome.caught_by.endswith("::test_previous_trial_is_a_client_license_map"), outcome
+
+
 def test_benign_variant_that_the_suites_fail_is_a_false_alarm() -> None:
     wrongly_benign = _mutant("benign", "stub", "TIMEZONES_INVALID_ZONE", ())
     outcome = run_mutant(
