@@ -11,6 +11,7 @@ from mmconform._wire._cells import CELL_KINDS, CellSpec, looks_like_cell
 from mmconform._wire._secrets import Secret, redact
 from mmconform._wire._serving import (
     STARTUP_TIMEOUT,
+    ChildProcess,
     ChildServerError,
     ServerThread,
     child_server,
@@ -61,6 +62,7 @@ __all__ = [
     "STARTUP_TIMEOUT",
     "TOKEN_KINDS",
     "CellSpec",
+    "ChildProcess",
     "ChildServerError",
     "Provisioned",
     "ProvisionedUser",

@@ -9,14 +9,15 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from mmconform._wire._target_file import TargetFile, TargetFileError, read_target_file
 
 __all__ = [
     "STARTUP_TIMEOUT",
+    "ChildProcess",
     "ChildServerError",
     "ServerThread",
     "child_server",
@@ -137,6 +138,21 @@ class ServerThread:
             self.sock.close()
 
 
+class ChildProcess(Protocol):
+    """What is needed of a child to wait for it and stop it: ``subprocess.Popen``'s part."""
+
+    @property
+    def returncode(self) -> int | None: ...
+
+    def poll(self) -> int | None: ...
+
+    def wait(self, timeout: float | None = None) -> int: ...
+
+    def terminate(self) -> None: ...
+
+    def kill(self) -> None: ...
+
+
 class ChildServerError(RuntimeError):
     """A child server exited or never wrote its target file; the message carries the end of
     what it printed."""
@@ -150,17 +166,24 @@ def child_server(
     log: Path,
     env: Mapping[str, str] | None = None,
     timeout: float = STARTUP_TIMEOUT,
+    launch: Callable[[Sequence[str], Path], ChildProcess] | None = None,
 ) -> Iterator[TargetFile]:
     """Run ``command`` (which must write ``target_file`` once it listens) and yield the target
-    file it wrote; terminate it when the block ends. Its output goes to ``log``."""
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            list(command),
-            stdin=subprocess.DEVNULL,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            env=None if env is None else dict(env),
-        )
+    file it wrote; terminate it when the block ends. Its output goes to ``log``. ``launch``
+    starts the command instead of a fresh ``subprocess.Popen`` (given the command and the log;
+    the selftest forks its children from a preloaded interpreter)."""
+    process: ChildProcess
+    if launch is not None:
+        process = launch(command, log)
+    else:
+        with log.open("wb") as output:
+            process = subprocess.Popen(
+                list(command),
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                env=None if env is None else dict(env),
+            )
     try:
         yield _wait_for(process, target_file, log, timeout, name=" ".join(command[1:4]))
     finally:
@@ -168,7 +191,7 @@ def child_server(
 
 
 def _wait_for(
-    process: subprocess.Popen[bytes], target_file: Path, log: Path, timeout: float, name: str
+    process: ChildProcess, target_file: Path, log: Path, timeout: float, name: str
 ) -> TargetFile:
     deadline = time.monotonic() + timeout
     while True:
@@ -201,7 +224,7 @@ def _tail(log: Path, lines: int = 15, width: int = 400) -> str:
     return "\n".join(shown) or "(no output)"
 
 
-def stop_process(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+def stop_process(process: ChildProcess, timeout: float = 10.0) -> None:
     """Terminate a child, then kill it if it does not go."""
     if process.poll() is not None:
         return

@@ -563,6 +563,7 @@ def _entries() -> tuple[tuple[Mutation, Effect], ...]:
                 "benign",
                 (),
                 f"{int(LATENCY_SECONDS * 1000)} ms before each answer",
+                holds_answers=True,
             ),
             Wire("latency"),
         ),

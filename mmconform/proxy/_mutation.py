@@ -22,6 +22,8 @@ class Mutation:
     operations: tuple[str, ...]
     #: one line, Markdown
     description: str
+    #: answers are held back, so a run through the proxy mostly waits rather than works
+    holds_answers: bool = False
 
     def applies_to(self, operation_id: str | None) -> bool:
         if not self.operations:

@@ -89,6 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         benign_operations=tuple(args.benign_operation)
         if args.benign_operation
         else (SAMPLE_BENIGN_OPERATIONS if args.sample else None),
+        preload=not args.fresh_interpreters,
     )
     shard = f", shard {args.shard} of {len(selection)} selected" if args.shard else ""
     print(
@@ -197,7 +198,15 @@ def _parser() -> argparse.ArgumentParser:
         "-j",
         type=_positive_int,
         default=os.cpu_count() or 1,
-        help="mutants run at once (default: the number of cores)",
+        help="mutants run at once (default: the number of cores); a mutant whose run mostly "
+        "waits (the latency variant) runs beside them",
+    )
+    parser.add_argument(
+        "--fresh-interpreters",
+        action="store_true",
+        help="start every stub, proxy and pytest in a fresh interpreter (slower), instead of "
+        "forking them from one that has already imported pytest, schemathesis and mmconform "
+        "(Linux)",
     )
     parser.add_argument(
         "--timeout",

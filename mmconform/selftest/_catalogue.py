@@ -97,6 +97,9 @@ class Mutant:
     edition: str | None = None
     #: whether the stub starts with the project's test license installed
     licensed: bool = False
+    #: its run mostly waits on held-back answers (the latency variant), so it does not take
+    #: one of the selftest's ``--jobs`` places
+    mostly_waits: bool = False
 
     @property
     def survivor_reason(self) -> str | None:
@@ -197,6 +200,7 @@ def _proxy(kind: Kind) -> list[Mutant]:
             area=mutation.area,
             operations=tuple(mutation.operations),
             description=mutation.description,
+            mostly_waits=mutation.holds_answers,
         )
         for mutation in MUTATIONS.values()
         if mutation.kind == kind

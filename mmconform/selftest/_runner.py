@@ -6,6 +6,9 @@ run in a child pytest, as a user would run them, with destructive operations all
 is disposable) and ``-x``: the first failure is the kill, and the child's wall time is the time
 to detection. A fault runs only the tests of the operations it changes (all of them when it
 changes every operation); a benign mutant runs the whole gate.
+
+The children are forks of one preloaded interpreter where the platform allows it (``_preload``):
+the same command lines, without paying the imports for each.
 """
 
 from __future__ import annotations
@@ -25,8 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
 
-from mmconform._wire import ChildServerError, child_server
+from mmconform._wire import ChildProcess, ChildServerError, child_server, stop_process
 from mmconform.selftest._catalogue import Mutant
+from mmconform.selftest._preload import Launcher, fresh, launcher
 from mmconform.selftest._shards import expected_seconds
 
 #: the test license a licensed target starts with (in the project's fixtures/licenses)
@@ -61,6 +65,8 @@ class MutantRunOptions:
     timeout: float = 1200.0
     #: None: every operation for benign mutants; else only these operations' tests
     benign_operations: tuple[str, ...] | None = None
+    #: fork the children from one preloaded interpreter where the platform allows it
+    preload: bool = True
 
 
 @dataclass(frozen=True)
@@ -91,30 +97,43 @@ def run_mutants(
     on_outcome: Callable[[Outcome], None] | None = None,
 ) -> list[Outcome]:
     """Run every mutant, ``jobs`` at a time, the longest expected first (a whole-gate benign
-    run started last would run on alone long after the rest); results in catalogue order."""
+    run started last would run on alone long after the rest); results in catalogue order.
+    A mutant whose run mostly waits (``Mutant.mostly_waits``: the latency variant) runs beside
+    the ``jobs``, not in one of their places."""
     lock = threading.Lock()
+    environment = child_environment()
+    with launcher(
+        options.project_dir, environment, options.suites, preload=options.preload
+    ) as start:
 
-    def one(mutant: Mutant) -> Outcome:
-        outcome = run_mutant(mutant, options)
-        if on_outcome is not None:
-            with lock:
-                on_outcome(outcome)
-        return outcome
+        def one(mutant: Mutant) -> Outcome:
+            outcome = run_mutant(mutant, options, start=start)
+            if on_outcome is not None:
+                with lock:
+                    on_outcome(outcome)
+            return outcome
 
-    longest_first = sorted(range(len(mutants)), key=lambda i: -expected_seconds(mutants[i]))
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        running = {i: pool.submit(one, mutants[i]) for i in longest_first}
-        return [running[i].result() for i in range(len(mutants))]
+        longest_first = sorted(range(len(mutants)), key=lambda i: -expected_seconds(mutants[i]))
+        waiting = [i for i in longest_first if mutants[i].mostly_waits]
+        working = [i for i in longest_first if not mutants[i].mostly_waits]
+        with (
+            ThreadPoolExecutor(max_workers=max(1, jobs)) as pool,
+            ThreadPoolExecutor(max_workers=max(1, len(waiting))) as beside,
+        ):
+            running = {i: beside.submit(one, mutants[i]) for i in waiting}
+            running |= {i: pool.submit(one, mutants[i]) for i in working}
+            return [running[i].result() for i in range(len(mutants))]
 
 
-def run_mutant(mutant: Mutant, options: MutantRunOptions) -> Outcome:
-    """Start the mutant's target, run the suites against it, and judge the run."""
+def run_mutant(mutant: Mutant, options: MutantRunOptions, *, start: Launcher = fresh) -> Outcome:
+    """Start the mutant's target, run the suites against it, and judge the run. ``start``
+    launches the children (default: a fresh interpreter each)."""
     with tempfile.TemporaryDirectory(prefix="mmconform-selftest-") as tmp:
         work = Path(tmp)
         try:
             license_file = options.project_dir / "fixtures" / "licenses" / LICENSE_NAME
-            with _target_for(mutant, work, license_file) as target_file:
-                return _judge(mutant, *_run_pytest(mutant, target_file, work, options))
+            with _target_for(mutant, work, license_file, options, start) as target_file:
+                return _judge(mutant, *_run_pytest(mutant, target_file, work, options, start))
         except ChildServerError as exc:
             return Outcome(mutant, "error", "", 0.0, -1, str(exc))
 
@@ -146,7 +165,7 @@ def _judge(
 
 
 def _run_pytest(
-    mutant: Mutant, target_file: Path, work: Path, options: MutantRunOptions
+    mutant: Mutant, target_file: Path, work: Path, options: MutantRunOptions, start: Launcher
 ) -> tuple[int, float, str, str]:
     junit = work / "junit.xml"
     args = [
@@ -167,22 +186,24 @@ def _run_pytest(
     for operation in _operations_to_run(mutant, options):
         args += ["--mm-operation", operation]
     args += list(options.suites)
+    log = work / "pytest.log"
     started = time.monotonic()
+    process = start(args, log, child_environment(), options.project_dir)
     try:
-        completed = subprocess.run(
-            args,
-            cwd=options.project_dir,
-            capture_output=True,
-            text=True,
-            timeout=options.timeout,
-            env=child_environment(),
-        )
-    except subprocess.TimeoutExpired as exc:
-        output = exc.stdout if isinstance(exc.stdout, str) else ""
-        message = f"timed out after {options.timeout:.0f} s\n{output}"
+        returncode = process.wait(timeout=options.timeout)
+    except subprocess.TimeoutExpired:
+        stop_process(process)
+        message = f"timed out after {options.timeout:.0f} s\n{_read(log)}"
         return 2, time.monotonic() - started, "", message
     seconds = time.monotonic() - started
-    return completed.returncode, seconds, _first_failure(junit), completed.stdout + completed.stderr
+    return returncode, seconds, _first_failure(junit), _read(log)
+
+
+def _read(log: Path) -> str:
+    try:
+        return log.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
 
 
 def _run_message(output: str) -> str:
@@ -228,7 +249,9 @@ def child_environment() -> dict[str, str]:
 
 
 @contextmanager
-def _target_for(mutant: Mutant, work: Path, license_file: Path) -> Iterator[Path]:
+def _target_for(
+    mutant: Mutant, work: Path, license_file: Path, options: MutantRunOptions, start: Launcher
+) -> Iterator[Path]:
     """A running target with the mutant switched on; yields its target file."""
     stub_args: list[str] = []
     if mutant.source in ("stub", "cell"):
@@ -242,6 +265,10 @@ def _target_for(mutant: Mutant, work: Path, license_file: Path) -> Iterator[Path
     if mutant.licensed:
         stub_args += ["--license-file", str(license_file)]
     environment = child_environment()
+
+    def launch(command: Sequence[str], log: Path) -> ChildProcess:
+        return start(command, log, environment, options.project_dir)
+
     with ExitStack() as stack:
         stub_target = work / "stub.toml"
         stack.enter_context(
@@ -258,7 +285,7 @@ def _target_for(mutant: Mutant, work: Path, license_file: Path) -> Iterator[Path
                 ],
                 stub_target,
                 log=work / "stub.log",
-                env=environment,
+                launch=launch,
             )
         )
         if mutant.source != "proxy":
@@ -282,7 +309,7 @@ def _target_for(mutant: Mutant, work: Path, license_file: Path) -> Iterator[Path
                 ],
                 proxy_target,
                 log=work / "proxy.log",
-                env=environment,
+                launch=launch,
             )
         )
         yield proxy_target

@@ -67,7 +67,7 @@ def expected_seconds(mutant: Mutant, timings: Mapping[str, float] | None = None)
         return float(timings[mutant.key])
     if mutant.kind == "benign" or not mutant.operations:
         seconds = _START_SECONDS + _WHOLE_GATE_SECONDS
-        return seconds * _LATENCY_FACTOR if mutant.name == "latency" else seconds
+        return seconds * _LATENCY_FACTOR if mutant.mostly_waits else seconds
     return _START_SECONDS + _PER_OPERATION_SECONDS * len(mutant.operations)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from mmconform.contract import load_contract, spec_hashes
 from mmconform.selftest import (
     MergeError,
     Mutant,
+    MutantRunOptions,
     Outcome,
     Provenance,
     Shard,
@@ -205,17 +207,42 @@ def test_a_run_starts_the_longest_mutants_first_and_reports_in_catalogue_order(
 
     started: list[str] = []
 
-    def fake_run(mutant: Mutant, options: object) -> Outcome:
+    def fake_run(mutant: Mutant, options: object, **_: object) -> Outcome:
         started.append(mutant.key)
         return Outcome(mutant, "killed", "a test", 0.0, 1)
 
     monkeypatch.setattr(_runner, "run_mutant", fake_run)
-    mutants = DEFAULT[:20] + [m for m in DEFAULT if m.kind == "benign"]
-    outcomes = _runner.run_mutants(mutants, None, jobs=1)  # type: ignore[arg-type]
+    mutants = DEFAULT[:20] + [m for m in DEFAULT if m.kind == "benign" and not m.mostly_waits]
+    options = MutantRunOptions(project_dir=Path.cwd(), preload=False)
+    outcomes = _runner.run_mutants(mutants, options, jobs=1)
     assert [o.mutant.key for o in outcomes] == [m.key for m in mutants]
-    assert started[0] == "proxy:latency"
     kinds = {m.key: m.kind for m in mutants}
     benign = [key for key in started if kinds[key] == "benign"]
     assert started.index(benign[-1]) < len(started) - 15, started
     expected = [expected_seconds(next(m for m in mutants if m.key == key)) for key in started]
     assert expected == sorted(expected, reverse=True)
+
+
+def test_a_mutant_whose_run_mostly_waits_runs_beside_the_jobs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The latency variant's run waits on held-back answers for minutes; in one of the
+    ``--jobs`` places it would leave a core idle. With one job, its run must see another run
+    start while it is still going."""
+    from mmconform.selftest import _runner
+
+    others_started = threading.Event()
+
+    def fake_run(mutant: Mutant, options: object, **_: object) -> Outcome:
+        if mutant.mostly_waits:
+            beside = others_started.wait(timeout=10)
+            return Outcome(mutant, "passed" if beside else "error", "", 0.0, 0)
+        others_started.set()
+        return Outcome(mutant, "killed", "a test", 0.0, 1)
+
+    monkeypatch.setattr(_runner, "run_mutant", fake_run)
+    waiting = [m for m in DEFAULT if m.mostly_waits]
+    assert [m.key for m in waiting] == ["proxy:latency"]
+    options = MutantRunOptions(project_dir=Path.cwd(), preload=False)
+    outcomes = _runner.run_mutants([DEFAULT[0], *waiting], options, jobs=1)
+    assert [o.verdict for o in outcomes] == ["killed", "passed"]

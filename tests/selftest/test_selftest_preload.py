@@ -1,0 +1,116 @@
+"""Children forked from the preloaded interpreter behave as fresh ones: the same exit status,
+the same output, the same verdicts; they can be waited for with a timeout and stopped."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mmconform.selftest import Mutant, MutantRunOptions, run_mutants
+from mmconform.selftest._preload import Launcher, fork_supported, fresh, launcher
+from mmconform.selftest._runner import child_environment
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.skipif(not fork_supported(), reason="forking needs Linux")
+
+
+@pytest.fixture(scope="module")
+def start() -> Iterator[Launcher]:
+    with launcher(ROOT, child_environment(), ("suites",), preload=True) as forked:
+        assert forked is not fresh
+        yield forked
+
+
+def test_without_preloading_every_child_starts_fresh() -> None:
+    with launcher(ROOT, child_environment(), ("suites",), preload=False) as start:
+        assert start is fresh
+
+
+def test_a_forked_child_gives_its_exit_status_and_output(start: Launcher, tmp_path: Path) -> None:
+    ok = start([sys.executable, "-m", "platform"], tmp_path / "ok.log", {}, ROOT)
+    usage = start(
+        [sys.executable, "-m", "pytest", "--no-such-option"],
+        tmp_path / "usage.log",
+        child_environment(),
+        ROOT,
+    )
+    assert ok.wait(timeout=60) == 0
+    assert usage.wait(timeout=60) == 4
+    assert "Linux" in (tmp_path / "ok.log").read_text()
+    assert "--no-such-option" in (tmp_path / "usage.log").read_text()
+
+
+def test_a_forked_pytest_imports_nothing_pytest_could_not_rewrite(
+    start: Launcher, tmp_path: Path
+) -> None:
+    """The warm-up imports pytest's plugins through pytest itself: a forked run warns about
+    no module imported before assertion rewriting, and collects the whole gate."""
+    output = tmp_path / "collect.log"
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--co", "-q", "-rw"]
+    command += ["--mm-no-reports", "-W", "error::pytest.PytestAssertRewriteWarning", "suites"]
+    returncode = start(command, output, child_environment(), ROOT).wait(timeout=120)
+    text = output.read_text()
+    assert returncode == 0, text[-2000:]
+    assert "rewritten" not in text
+    assert "tests collected" in text
+
+
+def test_a_forked_server_can_be_timed_out_and_stopped(start: Launcher, tmp_path: Path) -> None:
+    target = tmp_path / "stub.toml"
+    command = [sys.executable, "-m", "mmconform.stub", "--port", "0", "--write-target"]
+    server = start([*command, str(target)], tmp_path / "stub.log", child_environment(), ROOT)
+    with pytest.raises(subprocess.TimeoutExpired):
+        server.wait(timeout=0.5)
+    assert server.poll() is None
+    server.terminate()
+    assert server.wait(timeout=30) is not None
+    assert server.poll() is not None
+
+
+def test_preloaded_and_fresh_children_give_the_same_verdicts() -> None:
+    """A stub fault, a permission cell, a proxy fault and a benign variant, judged with forked
+    children and with fresh interpreters: the same verdict, caught by the same test."""
+    mutants = [
+        Mutant(
+            "stub:LOGS_PAGING_IGNORED",
+            "fault",
+            "stub",
+            "LOGS_PAGING_IGNORED",
+            "paging",
+            ("GetLogs",),
+            "x",
+        ),
+        Mutant(
+            "cell:grant:GetLogs:system_user",
+            "fault",
+            "cell",
+            "grant:GetLogs:system_user",
+            "permissions",
+            ("GetLogs",),
+            "x",
+        ),
+        Mutant(
+            "proxy:VERSION_HEADER_WRONG",
+            "fault",
+            "proxy",
+            "VERSION_HEADER_WRONG",
+            "headers",
+            (),
+            "x",
+        ),
+        Mutant("variant:strict-postlog", "benign", "variant", "strict-postlog", "benign", (), "x"),
+    ]
+    judged = {}
+    for preload in (True, False):
+        options = MutantRunOptions(
+            ROOT, timeout=300, benign_operations=("PostLog",), preload=preload
+        )
+        outcomes = run_mutants(mutants, options, jobs=2)
+        judged[preload] = [(o.mutant.key, o.verdict, o.caught_by) for o in outcomes]
+    assert judged[True] == judged[False]
+    assert [verdict for _, verdict, _ in judged[True]] == ["killed", "killed", "killed", "passed"]
