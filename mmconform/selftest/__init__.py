@@ -8,6 +8,7 @@ failed. The score and the table go to the reports folder (``selftest.json``, ``s
 where the conformance report picks the score up.
 
 Modules: ``_catalogue`` (the mutants), ``_runner`` (one run per mutant, in parallel),
+``_preload`` and ``_preload_server`` (children forked from one preloaded interpreter),
 ``_summary`` (score, table and files), ``_shards`` (splitting a selection over machines),
 ``_merge`` (their files back into one score), ``__main__`` (the command line).
 """
