@@ -1,21 +1,51 @@
-"""Run pytest in a child process, as a user would, untouched by this run's own settings."""
+"""Run pytest in a child process, as a user would, untouched by this run's own settings.
+
+Child runs of this checkout's suites are forks of one preloaded interpreter per test process
+(the selftest's, ``mmconform.selftest._preload``): the same command line, environment and
+working directory, without paying the imports and the suites' collection for each. A run
+elsewhere, or with environment variables of its own (which may act at import time), or asked
+for with ``fresh_interpreter=True`` (where a fresh interpreter is the point: entry-point
+autoload, rootdir choice), starts a fresh one.
+"""
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from mmconform._wire import stop_process
 from mmconform.selftest import child_environment
+from mmconform.selftest._preload import Launcher, fork_supported, launcher
 from mmconform.stub import RunningStub
 
 _ROOT = Path(__file__).resolve().parents[1]
+_PRELOADED = contextlib.ExitStack()
+_start: Launcher | None = None
+
+
+def _preloaded() -> Launcher:
+    """This process's preloaded interpreter, started at the first child run that uses it and
+    stopped when the process ends (each xdist worker has its own)."""
+    global _start
+    if _start is None:
+        _start = _PRELOADED.enter_context(
+            launcher(_ROOT, child_environment(), ("suites",), preload=True)
+        )
+        atexit.register(_PRELOADED.close)
+    return _start
 
 
 def run_pytest(
-    cwd: Path, *args: str, timeout: float = 120, env: Mapping[str, str] | None = None
+    cwd: Path,
+    *args: str,
+    timeout: float = 120,
+    env: Mapping[str, str] | None = None,
+    fresh_interpreter: bool = False,
 ) -> subprocess.CompletedProcess[str]:
     """``python -m pytest -p no:cacheprovider ARGS`` in ``cwd``.
 
@@ -29,17 +59,36 @@ def run_pytest(
         arg == "--no-reports" or arg.startswith("--reports-dir") for arg in args
     ):
         with tempfile.TemporaryDirectory(prefix="mmconform-child-reports-") as reports:
-            return run_pytest(cwd, *args, f"--reports-dir={reports}", timeout=timeout, env=env)
+            return run_pytest(
+                cwd,
+                *args,
+                f"--reports-dir={reports}",
+                timeout=timeout,
+                env=env,
+                fresh_interpreter=fresh_interpreter,
+            )
     child_env = child_environment()
     child_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=child_env,
-    )
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args]
+    forkable = Path(cwd).resolve() == _ROOT and not env and fork_supported()
+    if fresh_interpreter or not forkable:
+        return subprocess.run(
+            command, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=child_env
+        )
+    with tempfile.TemporaryDirectory(prefix="mmconform-child-") as folder:
+        output, errors = Path(folder, "stdout"), Path(folder, "stderr")
+        process = _preloaded()(command, output, child_env, _ROOT, errors=errors)
+        try:
+            returncode = process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            stop_process(process)
+            raise
+        return subprocess.CompletedProcess(
+            command,
+            returncode,
+            output.read_text(encoding="utf-8", errors="replace"),
+            errors.read_text(encoding="utf-8", errors="replace"),
+        )
 
 
 def run_suites_against_stub(

@@ -40,10 +40,16 @@ _SERVER: Final = Path(__file__).with_name("_preload_server.py")
 
 
 class Launcher(Protocol):
-    """Starts ``command`` (``[python, "-m", module, *args]``) with its output in ``output``."""
+    """Starts ``command`` (``[python, "-m", module, *args]``) with its output in ``output``
+    (its standard error too, unless ``errors`` names a file of its own)."""
 
     def __call__(
-        self, command: Sequence[str], output: Path, env: Mapping[str, str], cwd: Path
+        self,
+        command: Sequence[str],
+        output: Path,
+        env: Mapping[str, str],
+        cwd: Path,
+        errors: Path | None = None,
     ) -> ChildProcess: ...
 
 
@@ -53,14 +59,22 @@ def fork_supported() -> bool:
     return hasattr(os, "fork") and sys.platform.startswith("linux")
 
 
-def fresh(command: Sequence[str], output: Path, env: Mapping[str, str], cwd: Path) -> ChildProcess:
+def fresh(
+    command: Sequence[str],
+    output: Path,
+    env: Mapping[str, str],
+    cwd: Path,
+    errors: Path | None = None,
+) -> ChildProcess:
     """A fresh interpreter per child."""
-    with output.open("wb") as sink:
+    with contextlib.ExitStack() as files:
+        sink = files.enter_context(output.open("wb"))
+        error_sink = files.enter_context(errors.open("wb")) if errors else subprocess.STDOUT
         return subprocess.Popen(
             list(command),
             stdin=subprocess.DEVNULL,
             stdout=sink,
-            stderr=subprocess.STDOUT,
+            stderr=error_sink,
             env=dict(env),
             cwd=cwd,
         )
@@ -118,7 +132,12 @@ class _PreloadServer:
             time.sleep(0.02)
 
     def start(
-        self, command: Sequence[str], output: Path, env: Mapping[str, str], cwd: Path
+        self,
+        command: Sequence[str],
+        output: Path,
+        env: Mapping[str, str],
+        cwd: Path,
+        errors: Path | None = None,
     ) -> ChildProcess:
         if len(command) < 3 or command[1] != "-m":
             raise ValueError(f"only `python -m module ...` commands are forked: {command!r}")
@@ -128,6 +147,7 @@ class _PreloadServer:
             "cwd": str(cwd),
             "env": dict(env),
             "output": str(output),
+            "errors": str(errors) if errors else None,
         }
         conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:

@@ -74,10 +74,13 @@ def _child(conn: socket.socket, request: dict[str, Any]) -> None:
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
-        output = os.open(request["output"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+        output = os.open(request["output"], flags, 0o600)
+        errors = os.open(request["errors"], flags, 0o600) if request.get("errors") else output
         os.dup2(output, 1)
-        os.dup2(output, 2)
-        os.close(output)
+        os.dup2(errors, 2)
+        for fd in {output, errors}:
+            os.close(fd)
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
         os.close(null)
