@@ -20,7 +20,7 @@ from pathlib import Path
 
 from mmconform._wire import stop_process
 from mmconform.selftest import child_environment
-from mmconform.selftest._preload import Launcher, fork_supported, launcher
+from mmconform.selftest._preload import Launcher, fork_supported, fresh, launcher
 from mmconform.stub import RunningStub
 
 _ROOT = Path(__file__).resolve().parents[1]
@@ -28,10 +28,13 @@ _PRELOADED = contextlib.ExitStack()
 _start: Launcher | None = None
 
 
-def _preloaded() -> Launcher:
+def preloaded() -> Launcher:
     """This process's preloaded interpreter, started at the first child run that uses it and
-    stopped when the process ends (each xdist worker has its own)."""
+    stopped when the process ends (each xdist worker has its own); fresh interpreters where
+    forking is not supported."""
     global _start
+    if not fork_supported():
+        return fresh
     if _start is None:
         _start = _PRELOADED.enter_context(
             launcher(_ROOT, child_environment(), ("suites",), preload=True)
@@ -77,7 +80,7 @@ def run_pytest(
         )
     with tempfile.TemporaryDirectory(prefix="mmconform-child-") as folder:
         output, errors = Path(folder, "stdout"), Path(folder, "stderr")
-        process = _preloaded()(command, output, child_env, _ROOT, errors=errors)
+        process = preloaded()(command, output, child_env, _ROOT, errors=errors)
         try:
             returncode = process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:

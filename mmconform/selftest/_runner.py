@@ -95,19 +95,28 @@ def run_mutants(
     *,
     jobs: int,
     on_outcome: Callable[[Outcome], None] | None = None,
+    start: Launcher | None = None,
 ) -> list[Outcome]:
     """Run every mutant, ``jobs`` at a time, the longest expected first (a whole-gate benign
     run started last would run on alone long after the rest); results in catalogue order.
     A mutant whose run mostly waits (``Mutant.mostly_waits``: the latency variant) runs beside
-    the ``jobs``, not in one of their places."""
+    the ``jobs``, not in one of their places. The children are started by ``start`` when
+    given, else by a preloaded interpreter of this run's own (``options.preload``)."""
     lock = threading.Lock()
-    environment = child_environment()
-    with launcher(
-        options.project_dir, environment, options.suites, preload=options.preload
-    ) as start:
+    with ExitStack() as stack:
+        if start is None:
+            start = stack.enter_context(
+                launcher(
+                    options.project_dir,
+                    child_environment(),
+                    options.suites,
+                    preload=options.preload,
+                )
+            )
+        launch = start
 
         def one(mutant: Mutant) -> Outcome:
-            outcome = run_mutant(mutant, options, start=start)
+            outcome = run_mutant(mutant, options, start=launch)
             if on_outcome is not None:
                 with lock:
                     on_outcome(outcome)

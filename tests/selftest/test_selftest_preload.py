@@ -5,25 +5,26 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from mmconform.selftest import Mutant, MutantRunOptions, run_mutants
+from mmconform.selftest import Mutant, MutantRunOptions, run_mutant
 from mmconform.selftest._preload import Launcher, fork_supported, fresh, launcher
 from mmconform.selftest._runner import child_environment
+from tests._pytest_run import preloaded
 
 ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.skipif(not fork_supported(), reason="forking needs Linux")
 
 
-@pytest.fixture(scope="module")
-def start() -> Iterator[Launcher]:
-    with launcher(ROOT, child_environment(), ("suites",), preload=True) as forked:
-        assert forked is not fresh
-        yield forked
+@pytest.fixture
+def start() -> Launcher:
+    """The test process's preloaded interpreter (the one its child runs of the suites use)."""
+    forked = preloaded()
+    assert forked is not fresh
+    return forked
 
 
 def test_without_preloading_every_child_starts_fresh() -> None:
@@ -72,10 +73,10 @@ def test_a_forked_server_can_be_timed_out_and_stopped(start: Launcher, tmp_path:
     assert server.poll() is not None
 
 
-def test_preloaded_and_fresh_children_give_the_same_verdicts() -> None:
-    """A stub fault, a proxy fault (a forked stub and a forked proxy) and a benign variant,
-    judged with forked children and with fresh interpreters: the same verdict, caught by the
-    same test. (The whole catalogue was compared so once: 386 identical verdicts.)"""
+def test_preloaded_and_fresh_children_give_the_same_verdicts(start: Launcher) -> None:
+    """A stub fault and a proxy fault (a forked stub and a forked proxy), judged with forked
+    children and with fresh interpreters: the same verdict, caught by the same test. (The
+    whole catalogue was compared so once: 386 identical verdicts.)"""
     mutants = [
         Mutant(
             "stub:LOGS_PAGING_IGNORED",
@@ -95,14 +96,15 @@ def test_preloaded_and_fresh_children_give_the_same_verdicts() -> None:
             ("GetServerBusyExpires",),
             "x",
         ),
-        Mutant("variant:strict-postlog", "benign", "variant", "strict-postlog", "benign", (), "x"),
     ]
-    judged = {}
-    for preload in (True, False):
-        options = MutantRunOptions(
-            ROOT, timeout=300, benign_operations=("PostLog",), preload=preload
-        )
-        outcomes = run_mutants(mutants, options, jobs=2)
-        judged[preload] = [(o.mutant.key, o.verdict, o.caught_by) for o in outcomes]
-    assert judged[True] == judged[False]
-    assert [verdict for _, verdict, _ in judged[True]] == ["killed", "killed", "passed"]
+    options = MutantRunOptions(ROOT, timeout=300)
+    judged = {
+        launcher_name: [
+            (outcome.verdict, outcome.caught_by)
+            for outcome in (run_mutant(mutant, options, start=launch) for mutant in mutants)
+        ]
+        for launcher_name, launch in (("forked", start), ("fresh", fresh))
+    }
+    assert judged["forked"] == judged["fresh"]
+    assert [verdict for verdict, _ in judged["forked"]] == ["killed", "killed"]
+    assert all(caught_by.startswith("suites/") for _, caught_by in judged["forked"])

@@ -13,7 +13,7 @@ import pytest
 
 from mmconform.selftest import Mutant, MutantRunOptions, run_mutant, run_mutants
 from mmconform.selftest._runner import _judge
-from tests._pytest_run import run_pytest
+from tests._pytest_run import preloaded, run_pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 OPTIONS = MutantRunOptions(project_dir=ROOT, timeout=300)
@@ -54,7 +54,7 @@ def test_caught_fault_is_killed_by_the_test_that_noticed_it_and_a_non_fault_surv
     caught = _mutant("fault", "stub", "LOGS_PAGING_IGNORED", ("GetLogs",))
     # A stricter correct server presented as a fault: nothing may fail, so it must survive.
     harmless = _mutant("fault", "variant", "strict-postlog", ("PostLog",))
-    killed, survived = run_mutants([caught, harmless], OPTIONS, jobs=2)
+    killed, survived = run_mutants([caught, harmless], OPTIONS, jobs=2, start=preloaded())
     assert killed.verdict == "killed", killed
     assert killed.caught_by.startswith("suites/"), killed
     assert "::test_" in killed.caught_by
@@ -67,7 +67,7 @@ def test_a_fault_that_shows_only_before_a_state_change_is_killed_in_its_operatio
     operation, the trial scenario among them, and the fault must still be caught: the scenario
     reading the previous trial comes first."""
     mutant = _mutant("fault", "stub", "PREV_TRIAL_LICENSE_NULL", ("GetPrevTrialLicense",))
-    outcome = run_mutant(mutant, OPTIONS)
+    outcome = run_mutant(mutant, OPTIONS, start=preloaded())
     assert outcome.verdict == "killed", outcome
     assert outcome.caught_by.endswith("::test_previous_trial_is_a_client_license_map"), outcome
 
@@ -77,6 +77,7 @@ def test_benign_variant_that_the_suites_fail_is_a_false_alarm() -> None:
     outcome = run_mutant(
         wrongly_benign,
         MutantRunOptions(ROOT, timeout=300, benign_operations=("GetSupportedTimezone",)),
+        start=preloaded(),
     )
     assert outcome.verdict == "false alarm", outcome
     assert "timezone" in outcome.caught_by.lower()
@@ -97,7 +98,9 @@ def test_a_refused_target_is_killed_with_what_the_run_said() -> None:
 
 
 def test_target_that_cannot_start_is_an_error_with_the_reason() -> None:
-    outcome = run_mutant(_mutant("fault", "stub", "NO_SUCH_FAULT", ("GetPing",)), OPTIONS)
+    outcome = run_mutant(
+        _mutant("fault", "stub", "NO_SUCH_FAULT", ("GetPing",)), OPTIONS, start=preloaded()
+    )
     assert outcome.verdict == "error"
     assert "NO_SUCH_FAULT" in outcome.detail
 
