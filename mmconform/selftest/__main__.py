@@ -38,7 +38,7 @@ Exit status: 0 when the score reaches --min-score, no benign variant failed and 
 
 examples:
   python -m mmconform.selftest                      # the whole catalogue
-  python -m mmconform.selftest --sample             # every area, about two minutes
+  python -m mmconform.selftest --sample             # every area, under a minute
   python -m mmconform.selftest --area busy --area config
   python -m mmconform.selftest -k 'cell:*GetLogs*'  # glob over mutant keys
   python -m mmconform.selftest --list
@@ -153,7 +153,7 @@ def _parser() -> argparse.ArgumentParser:
         "--sample",
         action="store_true",
         help="a representative sample: every area and source, benign variants on a few "
-        "operations (about two minutes on two cores)",
+        "operations (under a minute on two cores)",
     )
     parser.add_argument(
         "--area", action="append", choices=AREAS, help="only this area (repeatable)"
