@@ -3,9 +3,8 @@
 Child runs of this checkout's suites are forks of one preloaded interpreter per test process
 (the selftest's, ``mmconform.selftest._preload``): the same command line, environment and
 working directory, without paying the imports and the suites' collection for each. A run
-elsewhere, or with environment variables of its own (which may act at import time), or asked
-for with ``fresh_interpreter=True`` (where a fresh interpreter is the point: entry-point
-autoload, rootdir choice), starts a fresh one.
+elsewhere (another project: its own rootdir and conftest) or with environment variables of its
+own (which may act at import time, as disabling plugin autoload does) starts a fresh one.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from pathlib import Path
 
 from mmconform._wire import stop_process
 from mmconform.selftest import child_environment
-from mmconform.selftest._preload import Launcher, fork_supported, fresh, launcher
+from mmconform.selftest._preload import Launcher, fresh, launcher
 from mmconform.stub import RunningStub
 
 _ROOT = Path(__file__).resolve().parents[1]
@@ -31,10 +30,8 @@ _start: Launcher | None = None
 def preloaded() -> Launcher:
     """This process's preloaded interpreter, started at the first child run that uses it and
     stopped when the process ends (each xdist worker has its own); fresh interpreters where
-    forking is not supported."""
+    forking is not supported (the launcher's own rule)."""
     global _start
-    if not fork_supported():
-        return fresh
     if _start is None:
         _start = _PRELOADED.enter_context(
             launcher(_ROOT, child_environment(), ("suites",), preload=True)
@@ -48,7 +45,6 @@ def run_pytest(
     *args: str,
     timeout: float = 120,
     env: Mapping[str, str] | None = None,
-    fresh_interpreter: bool = False,
 ) -> subprocess.CompletedProcess[str]:
     """``python -m pytest -p no:cacheprovider ARGS`` in ``cwd``.
 
@@ -68,19 +64,15 @@ def run_pytest(
                 f"--reports-dir={reports}",
                 timeout=timeout,
                 env=env,
-                fresh_interpreter=fresh_interpreter,
             )
     child_env = child_environment()
     child_env.update(env or {})
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args]
-    forkable = Path(cwd).resolve() == _ROOT and not env and fork_supported()
-    if fresh_interpreter or not forkable:
-        return subprocess.run(
-            command, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=child_env
-        )
+    forkable = Path(cwd).resolve() == _ROOT and not env
+    start = preloaded() if forkable else fresh
     with tempfile.TemporaryDirectory(prefix="mmconform-child-") as folder:
         output, errors = Path(folder, "stdout"), Path(folder, "stderr")
-        process = preloaded()(command, output, child_env, _ROOT, errors=errors)
+        process = start(command, output, child_env, Path(cwd), errors=errors)
         try:
             returncode = process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:

@@ -18,6 +18,7 @@ from mmconform._wire._serving import (
     fast_protocol,
     listen_tcp,
     nodelay,
+    start_child,
     stop_process,
 )
 from mmconform._wire._settings import setting_value
@@ -79,5 +80,6 @@ __all__ = [
     "read_target_file",
     "redact",
     "setting_value",
+    "start_child",
     "stop_process",
 ]

@@ -24,6 +24,7 @@ __all__ = [
     "fast_protocol",
     "listen_tcp",
     "nodelay",
+    "start_child",
     "stop_process",
 ]
 
@@ -172,22 +173,34 @@ def child_server(
     file it wrote; terminate it when the block ends. Its output goes to ``log``. ``launch``
     starts the command instead of a fresh ``subprocess.Popen`` (given the command and the log;
     the selftest forks its children from a preloaded interpreter)."""
-    process: ChildProcess
-    if launch is not None:
-        process = launch(command, log)
-    else:
-        with log.open("wb") as output:
-            process = subprocess.Popen(
-                list(command),
-                stdin=subprocess.DEVNULL,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                env=None if env is None else dict(env),
-            )
+    process = launch(command, log) if launch else start_child(command, log, env=env)
     try:
         yield _wait_for(process, target_file, log, timeout, name=" ".join(command[1:4]))
     finally:
         stop_process(process)
+
+
+def start_child(
+    command: Sequence[str],
+    output: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    errors: Path | None = None,
+) -> subprocess.Popen[bytes]:
+    """Start ``command`` in a fresh interpreter, no input, its output written to ``output``
+    (standard error too, unless ``errors`` names a file of its own)."""
+    with contextlib.ExitStack() as files:
+        sink = files.enter_context(output.open("wb"))
+        error_sink = files.enter_context(errors.open("wb")) if errors else subprocess.STDOUT
+        return subprocess.Popen(
+            list(command),
+            stdin=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=error_sink,
+            env=None if env is None else dict(env),
+            cwd=cwd,
+        )
 
 
 def _wait_for(

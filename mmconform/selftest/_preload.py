@@ -28,7 +28,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Final, Protocol
 
-from mmconform._wire import ChildProcess, ChildServerError, stop_process
+from mmconform._wire import ChildProcess, ChildServerError, start_child, stop_process
 
 __all__ = ["Launcher", "fork_supported", "fresh", "launcher"]
 
@@ -67,17 +67,7 @@ def fresh(
     errors: Path | None = None,
 ) -> ChildProcess:
     """A fresh interpreter per child."""
-    with contextlib.ExitStack() as files:
-        sink = files.enter_context(output.open("wb"))
-        error_sink = files.enter_context(errors.open("wb")) if errors else subprocess.STDOUT
-        return subprocess.Popen(
-            list(command),
-            stdin=subprocess.DEVNULL,
-            stdout=sink,
-            stderr=error_sink,
-            env=dict(env),
-            cwd=cwd,
-        )
+    return start_child(command, output, env=env, cwd=cwd, errors=errors)
 
 
 @contextlib.contextmanager
@@ -111,15 +101,8 @@ class _PreloadServer:
     ) -> None:
         self.path = folder / "preload.sock"
         self.log = folder / "preload.log"
-        with self.log.open("wb") as sink:
-            self.process = subprocess.Popen(
-                [sys.executable, str(_SERVER), str(self.path), *suites],
-                stdin=subprocess.DEVNULL,
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-                env=dict(env),
-                cwd=project_dir,
-            )
+        command = [sys.executable, str(_SERVER), str(self.path), *suites]
+        self.process = start_child(command, self.log, env=env, cwd=project_dir)
         deadline = time.monotonic() + _READY_TIMEOUT
         while not self.path.exists():
             if self.process.poll() is not None or time.monotonic() > deadline:

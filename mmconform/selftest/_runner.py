@@ -104,16 +104,11 @@ def run_mutants(
     given, else by a preloaded interpreter of this run's own (``options.preload``)."""
     lock = threading.Lock()
     with ExitStack() as stack:
-        if start is None:
-            start = stack.enter_context(
-                launcher(
-                    options.project_dir,
-                    child_environment(),
-                    options.suites,
-                    preload=options.preload,
-                )
+        launch = start or stack.enter_context(
+            launcher(
+                options.project_dir, child_environment(), options.suites, preload=options.preload
             )
-        launch = start
+        )
 
         def one(mutant: Mutant) -> Outcome:
             outcome = run_mutant(mutant, options, start=launch)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -61,16 +62,25 @@ def test_a_forked_pytest_imports_nothing_pytest_could_not_rewrite(
     assert "tests collected" in text
 
 
-def test_a_forked_server_can_be_timed_out_and_stopped(start: Launcher, tmp_path: Path) -> None:
+@pytest.mark.parametrize("forked", [True, False], ids=["forked", "fresh"])
+def test_a_server_can_be_timed_out_and_stops_cleanly_on_sigterm(
+    forked: bool, start: Launcher, tmp_path: Path
+) -> None:
+    """A forked stub is waited for with a timeout and stopped as a fresh one is: SIGTERM
+    reaches its own handler (not the preloaded interpreter's), and it exits 0."""
     target = tmp_path / "stub.toml"
     command = [sys.executable, "-m", "mmconform.stub", "--port", "0", "--write-target"]
-    server = start([*command, str(target)], tmp_path / "stub.log", child_environment(), ROOT)
+    launch = start if forked else fresh
+    server = launch([*command, str(target)], tmp_path / "stub.log", child_environment(), ROOT)
     with pytest.raises(subprocess.TimeoutExpired):
         server.wait(timeout=0.5)
-    assert server.poll() is None
+    deadline = time.monotonic() + 30
+    while not target.exists() and time.monotonic() < deadline:  # serving, its handlers set
+        time.sleep(0.05)
+    assert server.poll() is None, (tmp_path / "stub.log").read_text()
     server.terminate()
-    assert server.wait(timeout=30) is not None
-    assert server.poll() is not None
+    assert server.wait(timeout=30) == 0, (tmp_path / "stub.log").read_text()
+    assert server.returncode == 0
 
 
 def test_preloaded_and_fresh_children_give_the_same_verdicts(start: Launcher) -> None:
