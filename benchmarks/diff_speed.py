@@ -6,8 +6,9 @@ anonymous, the local socket) and prints, per run: the wall time of the command, 
 own time (``run.seconds`` of diff.json: from the first request to the report, Python's start
 and imports left out), the time it spent generating cases (overlapping the sending; near 0
 when an earlier run kept the same cases), the operations compared, the distinct requests, the
-answers compared per side, the HTTP requests sent to both sides, the groups of differences,
-and the HTTP requests per second over the wall time. The runs share one case cache in a
+answers compared per side, the request sequences played and their steps compared, the HTTP
+requests sent to both sides, the groups of differences, and the HTTP requests per second over
+the wall time. The runs share one case cache in a
 temporary folder: the first generates (cold), the next ones reuse (warm).
 
     .venv/bin/python benchmarks/diff_speed.py --repeat 3           # cold, then warm twice
@@ -86,6 +87,8 @@ def run_once(args: argparse.Namespace, folder: Path, index: int) -> dict[str, ob
         "operations": len(report["operations"]["compared"]),
         "requests": run["requests"],
         "exchanges": run["exchanges"],
+        "sequences": len(report["sequences"]["played"]),
+        "steps": report["sequences"]["steps_compared"],
         "sent": sent,
         "groups": report["totals"]["groups"],
         "unexplained": report["totals"]["unexplained"],
@@ -107,7 +110,8 @@ def main() -> int:
     )
     print(
         f"{'run':>3} {'exit':>4} {'wall s':>7} {'diff s':>6} {'gen s':>6} {'ops':>4} "
-        f"{'requests':>8} {'answers/side':>12} {'HTTP sent':>9} {'groups':>6} {'unexpl':>6} "
+        f"{'requests':>8} {'answers/side':>12} {'seqs':>4} {'steps':>5} {'HTTP sent':>9} "
+        f"{'groups':>6} {'unexpl':>6} "
         f"{'HTTP/s':>7}"
     )
     failed = False
@@ -119,7 +123,8 @@ def main() -> int:
                 f"{index + 1:>3} {row['exit']:>4} {row['wall']:>7.1f} {row['seconds']:>6.1f} "
                 f"{row['generation']:>6.1f} "
                 f"{row['operations']:>4} {row['requests']:>8} {row['exchanges']:>12} "
-                f"{row['sent']:>9} {row['groups']:>6} {row['unexplained']:>6} "
+                f"{row['sequences']:>4} {row['steps']:>5} {row['sent']:>9} {row['groups']:>6} "
+                f"{row['unexplained']:>6} "
                 f"{row['rate']:>7.0f}"
             )
             print(f"    {row['last']}")

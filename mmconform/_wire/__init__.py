@@ -21,7 +21,8 @@ from mmconform._wire._serving import (
     start_child,
     stop_process,
 )
-from mmconform._wire._settings import setting_value
+from mmconform._wire._settings import SECRETS_MASKED_WHEN_SET, setting_value
+from mmconform._wire._smtp_sink import SmtpSink, closed_port, on_this_machine
 from mmconform._wire._target_file import (
     EDITIONS,
     TOKEN_KINDS,
@@ -59,6 +60,7 @@ __all__ = [
     "PERMISSION_ERROR_ID",
     "ROLES",
     "ROLE_LICENSE_ERROR_ID",
+    "SECRETS_MASKED_WHEN_SET",
     "SESSION_ERROR_ID",
     "STARTUP_TIMEOUT",
     "TOKEN_KINDS",
@@ -69,14 +71,17 @@ __all__ = [
     "ProvisionedUser",
     "Secret",
     "ServerThread",
+    "SmtpSink",
     "TargetFile",
     "TargetFileError",
     "child_server",
+    "closed_port",
     "fast_protocol",
     "listen_tcp",
     "looks_like_cell",
     "nodelay",
     "normalise_url",
+    "on_this_machine",
     "read_target_file",
     "redact",
     "setting_value",

@@ -6,7 +6,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["setting_value"]
+__all__ = ["SECRETS_MASKED_WHEN_SET", "setting_value"]
+
+#: Secret settings a server masks when they hold a value and shows empty when they do not.
+SECRETS_MASKED_WHEN_SET: tuple[tuple[str, ...], ...] = (
+    ("EmailSettings", "SMTPPassword"),
+    ("LdapSettings", "BindPassword"),
+    ("FileSettings", "AmazonS3SecretAccessKey"),
+    ("GitLabSettings", "Secret"),
+    ("GoogleSettings", "Secret"),
+    ("Office365Settings", "Secret"),
+    ("OpenIdSettings", "Secret"),
+    ("MessageExportSettings", "GlobalRelaySettings", "SMTPPassword"),
+)
 
 
 def setting_value(document: Any, path: str | Sequence[str], default: Any = None) -> Any:

@@ -85,6 +85,7 @@ from mmconform.contract._vocabulary import (
     OPERATION_ANNOTATIONS,
     PERMISSIONS,
     ROLES,
+    SECRETS_MASKED_WHEN_SET,
     ContractError,
     setting_value,
 )
@@ -125,6 +126,7 @@ __all__ = [
     "PERMISSION_ERROR_ID",
     "REFUSED",
     "ROLES",
+    "SECRETS_MASKED_WHEN_SET",
     "SESSION_ERROR_ID",
     "SUPPORTED_VERSIONS",
     "UNAUTHENTICATED",

@@ -12,10 +12,11 @@ time.
 >>> main(["baseline.toml", "candidate.toml"])       # doctest: +SKIP
 
 Modules: ``_cases`` (generation), ``_plan`` (order and callers), ``_sides`` (targets and their
-facts), ``_send`` (bounded sending), ``_normalise`` (the rules), ``_compare`` (differences),
-``_explain`` (the contract's predictions), ``_groups`` (grouping and reproduction),
-``_recording`` (recordings), ``_run`` (a comparison end to end), ``_report`` (diff.json and the
-reports folder), ``_pages`` (diff.md, diff.html), ``_cli`` (the command line).
+facts), ``_send`` (bounded sending), ``_sequences`` (request sequences played on each side),
+``_normalise`` (the rules), ``_compare`` (differences), ``_explain`` (the contract's
+predictions), ``_groups`` (grouping and reproduction), ``_recording`` (recordings), ``_run`` (a
+comparison end to end), ``_report`` (diff.json and the reports folder), ``_pages`` (diff.md,
+diff.html), ``_cli`` (the command line).
 """
 
 from mmconform.diff._cases import DEFAULT_MAX_EXAMPLES, DEFAULT_SEED, Generation

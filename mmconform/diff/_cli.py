@@ -268,7 +268,8 @@ def _run(args: argparse.Namespace, say: _Printer) -> int:
         result = record_target(contract, candidate, options, record=args.record, progress=say)
         say(
             f"recorded {result.exchanges} answers ({result.requests} requests x "
-            f"{len(result.callers)} callers) to {args.record} in {result.seconds:.1f} s",
+            f"{len(result.callers)} callers) and {result.sequence_steps} sequence steps "
+            f"({len(result.sequences)} sequences) to {args.record} in {result.seconds:.1f} s",
             always=True,
         )
         if reports is not None:
@@ -288,10 +289,14 @@ def _run(args: argparse.Namespace, say: _Printer) -> int:
         say(f"recording: {result.recorded}")
     for note in result.notes:
         say(f"note: {note}")
+    for name, why in sorted(result.sequences_skipped.items()):
+        say(f"sequence {name} not played: {why}")
     say(
         f"mmconform diff: {status}: {totals['differences']} differences in {totals['groups']} "
         f"groups, {totals['unexplained']} unexplained; {result.exchanges} answers compared "
-        f"({result.requests} requests x {len(result.callers)} callers) in {result.seconds:.1f} s",
+        f"({result.requests} requests x {len(result.callers)} callers) and "
+        f"{result.sequence_steps} sequence steps ({len(result.sequences)} sequences) in "
+        f"{result.seconds:.1f} s",
         always=True,
     )
     return code

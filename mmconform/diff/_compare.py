@@ -38,6 +38,7 @@ KINDS: Final = (
     "type",
     "value",
     "key-order",
+    "effect",
 )
 _INDEX: Final = re.compile(r"/\d+(?=/|#|$)")
 

@@ -87,13 +87,12 @@ class Explainer:
         """The first rule that predicts ``instance``, or None (the most specific first: a
         parameter one side does not know explains any difference of a request that sends it,
         so it is asked last)."""
-        for rule in (
-            self._availability,
-            self._matrix,
-            self._errata,
-            self._fields,
-            self._parameters,
-        ):
+        rules = (
+            (self._availability, self._parameters)
+            if instance.difference.kind == "effect"
+            else (self._availability, self._matrix, self._errata, self._fields, self._parameters)
+        )
+        for rule in rules:
             found = rule(instance)
             if found is not None:
                 return found

@@ -58,6 +58,8 @@ def render_diff_markdown(report: Mapping[str, Any]) -> str:
         f"{totals['differences']} differences in {totals['groups']} groups, "
         f"{totals['unexplained']} unexplained.",
         "",
+        _sequence_line(report["sequences"]),
+        "",
     ]
     groups = list(report["groups"])
     if groups:
@@ -79,12 +81,24 @@ def render_diff_markdown(report: Mapping[str, Any]) -> str:
         for group in [g for g in groups if not g["explained"]][:MARKDOWN_GROUP_LIMIT]:
             lines += _markdown_reproduction(group)
     skipped = report["operations"]["skipped"]
-    if skipped:
+    sequences_skipped = report["sequences"]["skipped"]
+    if skipped or sequences_skipped:
         lines += ["", "Not compared:", ""]
         lines += [f"- {item['operation']}: {item['reason']}" for item in skipped]
+        lines += [f"- sequence {item['sequence']}: {item['reason']}" for item in sequences_skipped]
     for note in report["notes"]:
         lines.append(f"\nNote: {note}")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _sequence_line(sequences: Mapping[str, Any]) -> str:
+    played = [item["name"] for item in sequences["played"]]
+    if not played:
+        return "No sequence played."
+    return (
+        f"{len(played)} sequences played on both sides ({sequences['steps_compared']} steps "
+        f"compared): {', '.join(played)}."
+    )
 
 
 def _markdown_reproduction(group: Mapping[str, Any]) -> list[str]:
@@ -139,6 +153,7 @@ def render_diff_section(report: Mapping[str, Any]) -> str:
             f"{totals['differences']} in {totals['groups']} groups, "
             f"{totals['unexplained']} unexplained",
         ),
+        ("Sequences", _sequence_line(report["sequences"])),
         ("Level", "values (and shape)" if report["options"]["values"] else "shape"),
         ("Duration", f"{run['seconds']} s (generation {run['generation_seconds']} s)"),
         ("Seed / examples", f"{report['options']['seed']} / {report['options']['max_examples']}"),
@@ -157,7 +172,15 @@ def render_diff_section(report: Mapping[str, Any]) -> str:
         "<h2>Differences</h2>",
         _groups_table(report["groups"]),
         _reproductions(report["groups"]),
-        _skipped(report["operations"]["skipped"]),
+        _skipped(
+            [
+                *report["operations"]["skipped"],
+                *(
+                    {"operation": f"sequence {item['sequence']}", "reason": item["reason"]}
+                    for item in report["sequences"]["skipped"]
+                ),
+            ]
+        ),
         *(f"<p>{_e(note)}</p>" for note in report["notes"]),
         "</section>",
     ]

@@ -5,7 +5,9 @@ The first line is a header: the format and its version, the sha256 of the contra
 generated the requests and explain the differences, the side's facts and how the requests were
 generated. Then each distinct request once (``"type": "request"``, without credentials: the
 caller is named, the token is not), and each answer (``"type": "answer"``) with the request it
-answers, its caller, and the locations of its volatile values (kept, but marked). Answers pass
+answers, its caller, and the locations of its volatile values (kept, but marked); an answer to a
+step of a sequence also names the sequence and the step, and holds what the step observed
+(format version 2; version 1 recordings hold no sequences and are still read). Answers pass
 the redactor before they are written, so no token reaches the file. A name ending in ``.gz`` is
 written and read compressed.
 """
@@ -31,6 +33,7 @@ from mmconform.report import spec_hashes
 
 __all__ = [
     "CONTRACT_FILES",
+    "READABLE_FORMAT_VERSIONS",
     "RECORDING_FORMAT",
     "RECORDING_FORMAT_VERSION",
     "Recorded",
@@ -41,7 +44,9 @@ __all__ = [
 ]
 
 RECORDING_FORMAT: Final = "mmconform-diff-recording"
-RECORDING_FORMAT_VERSION: Final = 1
+RECORDING_FORMAT_VERSION: Final = 2
+#: The format versions this mmconform reads (1: written before sequences were recorded).
+READABLE_FORMAT_VERSIONS: Final = (1, 2)
 #: The spec files whose hashes a recording must share with the contract replaying it: the one
 #: that generates the requests and the one that explains differences.
 CONTRACT_FILES: Final = ("openapi.yaml", "errata.yaml")
@@ -119,8 +124,16 @@ class Recorder:
         )
 
     def answer(
-        self, request: RequestSpec, caller: str, answer: Answer, volatile: Sequence[str]
+        self,
+        request: RequestSpec,
+        caller: str,
+        answer: Answer,
+        volatile: Sequence[str],
+        *,
+        sequence: Mapping[str, Any] | None = None,
     ) -> None:
+        """One answer; ``sequence`` (``name``, ``step``, ``observed``, ``clean_up``) for a
+        step of a sequence."""
         if request.key not in self._requests:
             self._requests.add(request.key)
             self._write({"type": "request", "key": request.key, **request.as_record()})
@@ -133,6 +146,7 @@ class Recorder:
                 "caller": caller,
                 **answer.as_record(),
                 "volatile": list(volatile),
+                **({"sequence": dict(sequence)} if sequence is not None else {}),
             }
         )
 
@@ -148,6 +162,8 @@ class Recorded:
     request: RequestSpec
     caller: str
     answer: Answer
+    #: the sequence step it answers (``name``, ``step``, ``observed``, ``clean_up``), if any
+    sequence: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -195,11 +211,12 @@ def read_recording(path: Path, contract: Contract) -> Recording:
     if not isinstance(header, dict) or header.get("format") != RECORDING_FORMAT:
         raise _refuse(path, f"not an mmconform diff recording (no {RECORDING_FORMAT} header)")
     version = header.get("format_version")
-    if version != RECORDING_FORMAT_VERSION:
+    if version not in READABLE_FORMAT_VERSIONS:
         raise _refuse(
             path,
-            f"recording format version {version!r}; this mmconform reads version "
-            f"{RECORDING_FORMAT_VERSION}: record it again with this mmconform",
+            f"recording format version {version!r}; this mmconform reads versions "
+            f"{', '.join(map(str, READABLE_FORMAT_VERSIONS))}: record it again with this "
+            "mmconform",
         )
     ours = contract_hashes(contract)
     theirs = header.get("contract") or {}
@@ -221,8 +238,22 @@ def read_recording(path: Path, contract: Contract) -> Recording:
                 requests[str(record["key"])] = RequestSpec.from_record(record)
             elif kind == "answer":
                 request = requests[str(record["request"])]
+                sequence = record.get("sequence")
+                if sequence is not None:
+                    sequence = {
+                        "name": str(sequence["name"]),
+                        "step": int(sequence["step"]),
+                        "observed": dict(sequence.get("observed") or {}),
+                        "clean_up": bool(sequence.get("clean_up")),
+                    }
                 answers.append(
-                    Recorded(number, request, str(record["caller"]), Answer.from_record(record))
+                    Recorded(
+                        number,
+                        request,
+                        str(record["caller"]),
+                        Answer.from_record(record),
+                        sequence,
+                    )
                 )
             else:
                 raise _refuse(path, f"line {number}: unknown record type {kind!r}")

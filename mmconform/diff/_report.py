@@ -20,6 +20,7 @@ from mmconform.diff._exitcodes import EXIT_OK, EXIT_UNEXPLAINED, EXIT_USAGE, Dif
 from mmconform.diff._pages import render_diff_html, render_diff_markdown
 from mmconform.diff._recording import contract_hashes
 from mmconform.diff._run import DiffResult
+from mmconform.diff._sequences import sequence_named
 from mmconform.diff._sides import SideFacts
 
 __all__ = [
@@ -48,6 +49,16 @@ def verdict_of(result: DiffResult) -> tuple[str, int]:
     if result.unexplained:
         return UNEXPLAINED, EXIT_UNEXPLAINED
     return ALL_EXPLAINED, EXIT_OK
+
+
+def _proves(name: str) -> str:
+    sequence = sequence_named(name)
+    return sequence.proves if sequence is not None else ""
+
+
+def _concerns(name: str) -> tuple[str, ...]:
+    sequence = sequence_named(name)
+    return sequence.concerns if sequence is not None else ()
 
 
 def _side(label: str, facts: SideFacts) -> dict[str, Any]:
@@ -106,6 +117,17 @@ def build_diff_report(
             "compared": list(result.operations),
             "skipped": [
                 {"operation": op, "reason": why} for op, why in sorted(result.skipped.items())
+            ],
+        },
+        "sequences": {
+            "played": [
+                {"name": name, "proves": _proves(name), "concerns": list(_concerns(name))}
+                for name in result.sequences
+            ],
+            "steps_compared": result.sequence_steps,
+            "skipped": [
+                {"sequence": name, "reason": why}
+                for name, why in sorted(result.sequences_skipped.items())
             ],
         },
         "totals": {

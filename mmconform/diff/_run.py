@@ -4,18 +4,22 @@ the candidate's answers when asked."""
 
 from __future__ import annotations
 
+import json
+import secrets
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from mmconform._version import Version
+from mmconform._wire import SmtpSink, closed_port, on_this_machine
 from mmconform.contract import Contract
 from mmconform.diff._cases import Generation
-from mmconform.diff._compare import ComparisonRules, compare_views
+from mmconform.diff._compare import ComparisonRules, Difference, compare_views
 from mmconform.diff._exitcodes import EXIT_USAGE, DiffProblem
 from mmconform.diff._explain import Explainer, Instance
 from mmconform.diff._groups import Found, Group, SideAddress, group_instances
@@ -23,8 +27,16 @@ from mmconform.diff._model import Answer, RequestSpec
 from mmconform.diff._normalise import View, view_of
 from mmconform.diff._pipeline import Exchanged, Pipeline, scrub
 from mmconform.diff._plan import Plan, common_callers, plan_operations
-from mmconform.diff._recording import Recorder, Recording
+from mmconform.diff._recording import Recorded, Recorder, Recording
 from mmconform.diff._send import Budget, Connection, SendOptions
+from mmconform.diff._sequences import (
+    PlayedStep,
+    RequestSequence,
+    SequenceContext,
+    choose_sequences,
+    play,
+    sequence_named,
+)
 from mmconform.diff._sides import BASELINE, CANDIDATE, LiveTarget, SideFacts, learn_facts
 
 __all__ = [
@@ -74,6 +86,11 @@ class DiffResult:
     options: DiffOptions
     notes: list[str] = field(default_factory=list)
     recorded: Path | None = None
+    #: the sequences played, and those left out with the reason
+    sequences: tuple[str, ...] = ()
+    sequences_skipped: dict[str, str] = field(default_factory=dict)
+    #: sequence steps compared (each step as its one caller)
+    sequence_steps: int = 0
 
     @property
     def unexplained(self) -> list[Group]:
@@ -135,19 +152,29 @@ class _Comparer:
         )
 
     def compare(
-        self, request: RequestSpec, caller: str, baseline: Answer, candidate: Answer
-    ) -> None:
-        detail = self.rules.values or self.rules.key_order
+        self,
+        request: RequestSpec,
+        caller: str,
+        baseline: Answer,
+        candidate: Answer,
+        *,
+        shape_only: bool = False,
+        report: bool = True,
+        sequence: Mapping[str, Any] | None = None,
+    ) -> list[Difference]:
+        """Compare two answers to one request, keep what differs (unless ``report`` is off)
+        and record the candidate's answer when recording. ``shape_only`` compares at the
+        default level whatever the rules say (a sequence's steps)."""
+        rules = ComparisonRules() if shape_only else self.rules
+        detail = rules.values or rules.key_order
         recording = self.recorder is not None
         before = self._view(baseline, request, self.versions[0], values=detail)
         after = self._view(candidate, request, self.versions[1], values=detail or recording)
         if self.recorder is not None:
-            self.recorder.answer(request, caller, candidate, after.volatile)
-        differences = compare_views(before, after, self.rules, request.operation)
-        if differences:
-            self.answers.setdefault(
-                (request.key, caller), (_describe(baseline), _describe(candidate))
-            )
+            self.recorder.answer(request, caller, candidate, after.volatile, sequence=sequence)
+        if not report:
+            return []
+        differences = compare_views(before, after, rules, request.operation)
         for difference in differences:
             instance = Instance(
                 operation=request.operation,
@@ -160,7 +187,125 @@ class _Comparer:
                 candidate_status=after.status,
                 candidate_error_id=after.error_id,
             )
-            self.found.append(Found(instance, request, self.explainer.explain(instance)))
+            self._found(instance, request, baseline, candidate)
+        return differences
+
+    def _found(
+        self, instance: Instance, request: RequestSpec, baseline: Answer, candidate: Answer
+    ) -> None:
+        self.answers.setdefault(
+            (request.key, instance.caller), (_describe(baseline), _describe(candidate))
+        )
+        self.found.append(Found(instance, request, self.explainer.explain(instance)))
+
+    def compare_sequence(
+        self, sequence: RequestSequence, before: Sequence[PlayedStep], after: Sequence[PlayedStep]
+    ) -> int:
+        """Compare one sequence step by step (``docs/diff.md``, "Sequences"); the number of
+        steps compared."""
+        compared = 0
+        settled = True
+        for baseline, candidate in zip(before, after, strict=False):
+            step = sequence.steps[candidate.index]
+            record = {
+                "name": sequence.name,
+                "step": candidate.index,
+                "observed": dict(candidate.observed),
+                "clean_up": candidate.clean_up,
+            }
+            report = settled and not candidate.clean_up
+            differences = self.compare(
+                candidate.request,
+                candidate.caller,
+                baseline.answer,
+                candidate.answer,
+                shape_only=True,
+                report=report,
+                sequence=record,
+            )
+            if not report:
+                continue
+            compared += 1
+            if any(d.kind in ("status", "no-answer") for d in differences):
+                settled = False
+                continue
+            for observation in step.observe:
+                was = baseline.observed.get(observation.name)
+                now = candidate.observed.get(observation.name)
+                if was == now:
+                    continue
+                instance = Instance(
+                    operation=observation.about,
+                    caller=candidate.caller,
+                    method=candidate.request.method,
+                    target=candidate.request.target,
+                    difference=Difference(
+                        "effect",
+                        f"sequence:{sequence.name}",
+                        f"{sequence.name}: {observation.name}: {_shown(was)} → {_shown(now)}",
+                        _shown(was),
+                        _shown(now),
+                    ),
+                    baseline_status=baseline.answer.status,
+                    baseline_error_id=None,
+                    candidate_status=candidate.answer.status,
+                    candidate_error_id=None,
+                )
+                self._found(instance, candidate.request, baseline.answer, candidate.answer)
+        return compared
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+@contextmanager
+def _sequence_context(mail: bool) -> Iterator[SequenceContext]:
+    """What the sequences of one run share: a marker, a closed port and, when a sequence sends
+    mail, a test mail server on this machine."""
+    marker = f"mmconform-diff-{secrets.token_hex(8)}"
+    if not mail:
+        yield SequenceContext(marker, None, closed_port())
+        return
+    with SmtpSink() as sink:
+        yield SequenceContext(marker, sink.port, closed_port())
+
+
+def _play(
+    contract: Contract,
+    sequence: RequestSequence,
+    connection: Connection,
+    context: SequenceContext,
+    *,
+    thorough: bool,
+) -> list[PlayedStep]:
+    return play(
+        contract,
+        sequence,
+        connection.send,
+        context,
+        scrub=lambda answer: scrub(answer, connection.tokens, thorough=thorough),
+        secrets=connection.tokens,
+    )
+
+
+def _from_recording(items: Sequence[Recorded]) -> list[PlayedStep]:
+    """A sequence's recorded steps, as if just played."""
+    out = []
+    for item in sorted(items, key=lambda i: int((i.sequence or {})["step"])):
+        step = item.sequence or {}
+        out.append(
+            PlayedStep(
+                int(step["step"]),
+                item.request,
+                item.caller,
+                item.answer,
+                dict(step.get("observed") or {}),
+                bool(step.get("clean_up")),
+            )
+        )
+    return out
 
 
 class _NoRecorder:
@@ -268,6 +413,40 @@ def compare_targets(
             comparer.compare(exchanged.request, exchanged.caller, *exchanged.answers)
 
         pipeline.run(handle)
+        sequences, sequences_skipped = choose_sequences(
+            contract,
+            facts,
+            callers,
+            selected=options.operations,
+            allow_destructive=options.allow_destructive,
+            mail=on_this_machine(baseline.url) and on_this_machine(candidate.url),
+        )
+        steps = 0
+        if sequences:
+            say(f"playing {len(sequences)} sequences on both sides")
+            context = stack.enter_context(
+                _sequence_context(any(sequence.needs_mail for sequence in sequences))
+            )
+            # Each side plays on its own; one server named twice plays one side after the
+            # other, so that neither side's changes meet the other's.
+            together = 1 if baseline.url == candidate.url else 2
+            with ThreadPoolExecutor(together, thread_name_prefix="mmconform-sequence") as pool:
+                for sequence in sequences:
+                    before, after = (
+                        future.result()
+                        for future in [
+                            pool.submit(
+                                _play,
+                                contract,
+                                sequence,
+                                connection,
+                                context,
+                                thorough=recorder is not None,
+                            )
+                            for connection in connections
+                        ]
+                    )
+                    steps += comparer.compare_sequence(sequence, before, after)
         sides = (
             SideAddress(baseline.url, baseline.local_socket),
             SideAddress(candidate.url, candidate.local_socket),
@@ -289,6 +468,9 @@ def compare_targets(
             generation_seconds=pipeline.generation_seconds,
             options=options,
             recorded=record,
+            sequences=tuple(sequence.name for sequence in sequences),
+            sequences_skipped=sequences_skipped,
+            sequence_steps=steps,
         )
 
 
@@ -299,6 +481,8 @@ def _replayed(
     order."""
     wanted = set(plan.operations)
     for item in recording.answers:
+        if item.sequence is not None:
+            continue
         if item.request.operation in wanted and item.caller in callers:
             yield item.request, item.caller, item.answer
 
@@ -367,6 +551,39 @@ def compare_recording(
             comparer.compare(
                 request, caller, before, scrub(answer, connection.tokens, thorough=True)
             )
+        recorded: dict[str, list[Recorded]] = {}
+        for item in recording.answers:
+            if item.sequence is not None:
+                recorded.setdefault(str(item.sequence["name"]), []).append(item)
+        sequences, sequences_skipped = choose_sequences(
+            contract,
+            (recording.facts, facts),
+            callers,
+            selected=options.operations,
+            allow_destructive=options.allow_destructive,
+            mail=on_this_machine(candidate.url),
+        )
+        unknown = sorted(name for name in recorded if sequence_named(name) is None)
+        if unknown:
+            notes.append(
+                "recorded sequences this mmconform does not know, not compared: "
+                + ", ".join(unknown)
+            )
+        for sequence in sequences:
+            if sequence.name not in recorded:
+                sequences_skipped[sequence.name] = "not in the recording"
+        sequences = [sequence for sequence in sequences if sequence.name in recorded]
+        steps = 0
+        if sequences:
+            say(f"playing {len(sequences)} recorded sequences")
+            context = stack.enter_context(
+                _sequence_context(any(sequence.needs_mail for sequence in sequences))
+            )
+            for sequence in sequences:
+                live = _play(contract, sequence, connection, context, thorough=True)
+                steps += comparer.compare_sequence(
+                    sequence, _from_recording(recorded[sequence.name]), live
+                )
         sides = (
             SideAddress(None, recorded=str(recording.path)),
             SideAddress(candidate.url, candidate.local_socket),
@@ -389,6 +606,9 @@ def compare_recording(
             options=options,
             notes=notes,
             recorded=record,
+            sequences=tuple(sequence.name for sequence in sequences),
+            sequences_skipped=sequences_skipped,
+            sequence_steps=steps,
         )
 
 
@@ -440,6 +660,41 @@ def record_target(
             recorder.answer(exchanged.request, exchanged.caller, answer, view.volatile)
 
         pipeline.run(handle)
+        sequences, sequences_skipped = choose_sequences(
+            contract,
+            (facts,),
+            callers,
+            selected=options.operations,
+            allow_destructive=options.allow_destructive,
+            mail=on_this_machine(target.url),
+        )
+        steps = 0
+        if sequences:
+            say(f"playing {len(sequences)} sequences")
+            context = stack.enter_context(
+                _sequence_context(any(sequence.needs_mail for sequence in sequences))
+            )
+            for sequence in sequences:
+                for step in _play(contract, sequence, connection, context, thorough=True):
+                    view = view_of(
+                        step.answer,
+                        step.request,
+                        version=facts.version,
+                        free_map=step.request.operation in free_maps,
+                    )
+                    recorder.answer(
+                        step.request,
+                        step.caller,
+                        step.answer,
+                        view.volatile,
+                        sequence={
+                            "name": sequence.name,
+                            "step": step.index,
+                            "observed": dict(step.observed),
+                            "clean_up": step.clean_up,
+                        },
+                    )
+                    steps += 1
         return DiffResult(
             mode="record",
             baseline=facts,
@@ -457,4 +712,7 @@ def record_target(
             generation_seconds=pipeline.generation_seconds,
             options=options,
             recorded=record,
+            sequences=tuple(sequence.name for sequence in sequences),
+            sequences_skipped=sequences_skipped,
+            sequence_steps=steps,
         )

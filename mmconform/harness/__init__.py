@@ -5,7 +5,7 @@ it are private (an import-linter contract in ``pyproject.toml`` holds ``fixtures
 ``suites`` to this face). ``docs/architecture.md`` ("Adding a suite") shows how the pieces fit.
 """
 
-from mmconform._wire import Secret, redact
+from mmconform._wire import Secret, SmtpSink, closed_port, on_this_machine, redact
 from mmconform.harness._clients import Transport, make_client
 from mmconform.harness._exitcodes import (
     EXIT_INCOMPLETE,
@@ -58,10 +58,12 @@ __all__ = [
     "Secret",
     "ServerFacts",
     "ServerState",
+    "SmtpSink",
     "StateNotRestored",
     # the target and clients
     "Target",
     "Transport",
+    "closed_port",
     "config_differences",
     "curl_command",
     "failure_header",
@@ -69,6 +71,7 @@ __all__ = [
     "item_operation_label",
     "make_client",
     "missing_role_reason",
+    "on_this_machine",
     "record_cell",
     "redact",
     "session_of",

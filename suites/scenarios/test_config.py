@@ -19,7 +19,15 @@ from typing import Any
 import httpx
 import pytest
 
-from mmconform.contract import ANONYMOUS, CONFIG_MASK, LOCAL, Contract, Version, setting_value
+from mmconform.contract import (
+    ANONYMOUS,
+    CONFIG_MASK,
+    LOCAL,
+    SECRETS_MASKED_WHEN_SET,
+    Contract,
+    Version,
+    setting_value,
+)
 from mmconform.harness import ConformanceSession, Target
 from suites.scenarios.support_test import (
     FORMAT_CASES,
@@ -41,16 +49,7 @@ ClientFor = Callable[..., httpx.Client]
 #: Secrets a server always masks when it sends them.
 ALWAYS_MASKED: tuple[Path_, ...] = (("SqlSettings", "DataSource"),)
 #: Secrets a server masks when they are set (and leaves empty when they are not).
-MASKED_WHEN_SET: tuple[Path_, ...] = (
-    ("EmailSettings", "SMTPPassword"),
-    ("LdapSettings", "BindPassword"),
-    ("FileSettings", "AmazonS3SecretAccessKey"),
-    ("GitLabSettings", "Secret"),
-    ("GoogleSettings", "Secret"),
-    ("Office365Settings", "Secret"),
-    ("OpenIdSettings", "Secret"),
-    ("MessageExportSettings", "GlobalRelaySettings", "SMTPPassword"),
-)
+MASKED_WHEN_SET: tuple[Path_, ...] = SECRETS_MASKED_WHEN_SET
 #: Secrets newer servers have; where present they never show in clear.
 OTHER_SECRETS: tuple[Path_, ...] = (
     ("SqlSettings", "AtRestEncryptKey"),

@@ -105,7 +105,9 @@ def test_another_runs_recording_replays_with_no_difference(tmp_path: Path) -> No
     assert not result.groups, describe(result.groups)
     assert result.exchanges > 1000
     assert {
-        item.request.operation for item in read_recording(recording, load_contract()).answers
+        item.request.operation
+        for item in read_recording(recording, load_contract()).answers
+        if item.sequence is None
     } == set(SAMPLE)
 
 

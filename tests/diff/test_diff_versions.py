@@ -19,6 +19,7 @@ import pytest
 
 from mmconform.diff._cases import Generation
 from mmconform.diff._report import verdict_of
+from mmconform.diff._sequences import SEQUENCES
 from mmconform.stub import StubOptions
 from tests.diff._helpers import NEWEST, VERSIONS, compare, describe, options, stubs
 
@@ -52,6 +53,9 @@ def test_adjacent_versions_differ_only_as_the_contract_explains(
         )
     assert not result.unexplained, describe(result.groups)
     assert verdict_of(result)[1] == 0
+    assert {"busy-expires", "restrict-system-admin", "reload-keeps-saved"} <= set(
+        result.sequences
+    ), result.sequences_skipped
     assert result.baseline.server_version == older
     assert result.candidate.server_version == newer
     assert len(result.callers) == 7
@@ -75,6 +79,7 @@ def test_team_and_enterprise_builds_differ_only_as_the_contract_explains(
         )
     assert result.groups, "a Team Edition build answers the trial and upgrade operations otherwise"
     assert not result.unexplained, describe(result.groups)
+    assert len(result.sequences) == len(SEQUENCES), result.sequences_skipped
     explained = {g.operation: {e.source for e in g.explanations.values()} for g in result.groups}
     for operation in (
         "RequestTrialLicense",

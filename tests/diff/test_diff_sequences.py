@@ -1,0 +1,209 @@
+"""Sequences: request sequences played on each side on its own, compared step by step, with
+what their steps observe. A fault that only shows across requests (time passing, a write and
+the read of its effect, an outside service, a reconfiguration) shows as an unexplained group
+naming the faulted operation; two correct servers show nothing."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+
+from mmconform.contract import load_contract
+from mmconform.diff import compare_recording, live_target, read_recording
+from mmconform.diff._cases import Generation
+from mmconform.diff._model import Answer
+from mmconform.diff._report import build_diff_report, schema_problems
+from mmconform.diff._run import record_target
+from mmconform.diff._sequences import (
+    SEQUENCES,
+    SequenceContext,
+    choose_sequences,
+    play,
+    sequence_named,
+)
+from mmconform.diff._sides import CANDIDATE, SideFacts
+from mmconform.stub import Fault, StubOptions, start_stub
+from tests.diff._helpers import (
+    caught,
+    compare,
+    describe,
+    fault_stubs,
+    options,
+    stubs,
+)
+
+#: fault -> (the sequence that shows it, the kind of difference it shows as)
+SEQUENCE_FAULTS = {
+    Fault.BUSY_NEVER_EXPIRES: ("busy-expires", "effect"),
+    Fault.BUSY_SECONDS_IGNORED: ("busy-expires", "effect"),
+    Fault.PING_IGNORES_REST_SEMANTICS: ("ping-rest-semantics", "status"),
+    Fault.RESTRICT_SYSTEM_ADMIN_IGNORED: ("restrict-system-admin", "status"),
+    Fault.TRIAL_LICENSE_GRANTED_TWICE: ("trial-once", "status"),
+    Fault.NOTICE_VIEWED_SHOWN_AGAIN: ("notice-viewed", "effect"),
+    Fault.CONFIG_PUT_DROPS_SECRETS: ("masked-secret-kept", "effect"),
+    Fault.CONFIG_RELOAD_RESTORES_STARTUP: ("reload-keeps-saved", "effect"),
+    Fault.POSTED_LOG_NEVER_APPEARS: ("posted-log-line", "effect"),
+    Fault.IMAGE_OPAQUE_URL_ACCEPTED: ("image-opaque-url", "status"),
+    Fault.EMAIL_TEST_USES_POSTED_SETTINGS: ("email-test-stored-settings", "status"),
+    Fault.S3_TEST_ALWAYS_OK: ("s3-test-unreachable", "status"),
+}
+#: no fuzzing cases: the sequences are the point here
+QUICK = Generation(max_examples=0, large_bodies="scenario")
+EVERY_CONCERN = tuple(sorted({op for sequence in SEQUENCES for op in sequence.concerns}))
+
+
+@pytest.mark.parametrize("fault", list(SEQUENCE_FAULTS), ids=lambda fault: fault.name)
+def test_a_fault_only_a_sequence_shows_is_an_unexplained_group_of_its_sequence(
+    tmp_path: Path, fault: Fault
+) -> None:
+    name, kind = SEQUENCE_FAULTS[fault]
+    sequence = sequence_named(name)
+    assert sequence is not None
+    with stubs(tmp_path, *fault_stubs(fault)):
+        result = compare(
+            tmp_path,
+            options(operations=sequence.concerns, allow_destructive=True, generation=QUICK),
+        )
+    assert name in result.sequences, result.sequences_skipped
+    found = [
+        group
+        for group in caught(result, fault)
+        if group.reproduction is not None and f"sequence {name}," in group.reproduction.origin
+    ]
+    assert found, f"{fault.name} did not show in sequence {name}:\n{describe(result.groups)}"
+    assert kind in {group.kind for group in found}, describe(found)
+    assert not any(group.explanations for group in found)
+
+
+def test_two_correct_servers_play_every_sequence_alike(tmp_path: Path) -> None:
+    correct = fault_stubs(Fault.BUSY_NEVER_EXPIRES)[0]
+    with stubs(tmp_path, correct, correct):
+        result = compare(
+            tmp_path,
+            options(operations=EVERY_CONCERN, allow_destructive=True, generation=QUICK),
+        )
+    assert result.sequences == tuple(sequence.name for sequence in SEQUENCES)
+    assert not result.sequences_skipped
+    assert result.sequence_steps >= sum(
+        len([step for step in s.steps if not step.clean_up]) for s in SEQUENCES
+    )
+    assert not result.groups, describe(result.groups)
+    report = build_diff_report(result, load_contract())
+    assert not schema_problems(report)
+    assert [item["name"] for item in report["sequences"]["played"]] == list(result.sequences)
+
+
+def test_a_sequence_puts_back_what_it_changed(tmp_path: Path) -> None:
+    """The clean-up steps restore the settings the sequences change, and clear busy."""
+    with start_stub(StubOptions()) as stub:
+        stub.write_target(tmp_path / "baseline.toml")
+        stub.write_target(tmp_path / "candidate.toml")
+        before = copy.deepcopy(stub.state.config)
+        compare(
+            tmp_path,
+            options(
+                operations=("GetPing", "GetLogs", "ReloadConfig", "SetServerBusy"),
+                allow_destructive=True,
+                generation=Generation(max_examples=0, large_bodies="scenario"),
+            ),
+        )
+        after = copy.deepcopy(stub.state.config)
+        assert not stub.state.is_busy()
+    for section, key in (
+        ("ServiceSettings", "GoroutineHealthThreshold"),
+        ("ExperimentalSettings", "RestrictSystemAdmin"),
+        ("TeamSettings", "MaxUsersPerTeam"),
+    ):
+        assert after[section][key] == before[section][key], (section, key)
+
+
+def _facts(version: str, callers: tuple[str, ...]) -> SideFacts:
+    return SideFacts(
+        url="http://127.0.0.1:1",
+        server_version=version,
+        edition="enterprise",
+        licensed=True,
+        callers=callers,
+    )
+
+
+def test_sequences_left_out_say_why() -> None:
+    contract = load_contract()
+    callers = ("system_admin", "system_user", "anonymous")
+    sides = (_facts("11.1.0", callers), _facts("11.1.0", callers))
+    chosen, skipped = choose_sequences(contract, sides, callers)
+    names = {sequence.name for sequence in chosen}
+    assert names == {
+        "busy-expires",
+        "notice-viewed",
+        "posted-log-line",
+        "image-opaque-url",
+        "s3-test-unreachable",
+    }
+    assert "give --allow-destructive" in skipped["reload-keeps-saved"]
+    assert "PatchConfig" in skipped["masked-secret-kept"]
+    chosen, skipped = choose_sequences(contract, sides, callers, allow_destructive=True)
+    assert "local-mode socket" in skipped["restrict-system-admin"]
+    assert "test mail server" in skipped["email-test-stored-settings"]
+    chosen, skipped = choose_sequences(
+        contract, sides, callers, selected=("GetPing",), allow_destructive=True
+    )
+    assert [sequence.name for sequence in chosen] == ["ping-rest-semantics"]
+    assert "not among the operations compared" in skipped["busy-expires"]
+    old = (_facts("5.20.0", callers), _facts("11.1.0", callers))
+    chosen, skipped = choose_sequences(contract, old, callers, selected=("GetNotices",))
+    assert not chosen
+    assert "lacks GetNotices" in skipped["notice-viewed"]
+
+
+def test_a_step_whose_body_needs_an_answer_not_given_is_not_sent() -> None:
+    sequence = sequence_named("reload-keeps-saved")
+    assert sequence is not None
+    sent: list[str] = []
+
+    def send(request: object, caller: str) -> Answer:
+        sent.append(getattr(request, "operation", ""))
+        return Answer(403, body=b'{"id": "api.context.permissions.app_error"}')
+
+    played = play(load_contract(), sequence, send, SequenceContext("m", None, 1))
+    assert sent == ["GetConfig", "PatchConfig", "ReloadConfig", "GetConfig"]
+    last = played[-1]
+    assert last.clean_up
+    assert last.answer.status == 0
+    assert "needs an earlier answer" in str(last.answer.error)
+
+
+def test_a_recording_holds_its_sequences_and_replays_them(tmp_path: Path) -> None:
+    contract = load_contract()
+    chosen = ("SetServerBusy", "PostLog")
+    path = tmp_path / "correct.jsonl"
+    with start_stub(StubOptions()) as correct:
+        correct.write_target(tmp_path / "correct.toml")
+        recorded = record_target(
+            contract,
+            live_target(str(tmp_path / "correct.toml"), CANDIDATE),
+            options(operations=chosen, generation=QUICK),
+            record=path,
+        )
+    assert set(recorded.sequences) == {"busy-expires", "posted-log-line"}
+    recording = read_recording(path, contract)
+    steps = [item for item in recording.answers if item.sequence is not None]
+    assert {item.sequence["name"] for item in steps if item.sequence} == set(recorded.sequences)
+    observed = [item.sequence["observed"] for item in steps if item.sequence]
+    assert {"the posted line in the log": True} in observed
+    for faults, unexplained in ((frozenset(), False), ({Fault.BUSY_NEVER_EXPIRES}, True)):
+        with start_stub(StubOptions(faults=frozenset(faults))) as live:
+            live.write_target(tmp_path / "live.toml")
+            result = compare_recording(
+                contract,
+                recording,
+                live_target(str(tmp_path / "live.toml"), CANDIDATE),
+                options(operations=chosen, generation=QUICK),
+            )
+        assert set(result.sequences) == set(recorded.sequences)
+        signatures = [g.signature for g in result.unexplained]
+        assert bool(signatures) == unexplained, describe(result.groups)
+        if unexplained:
+            assert any("busy-expires: busy once" in s for s in signatures), signatures
