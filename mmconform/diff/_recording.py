@@ -245,6 +245,7 @@ def read_recording(path: Path, contract: Contract) -> Recording:
                         "step": int(sequence["step"]),
                         "observed": dict(sequence.get("observed") or {}),
                         "clean_up": bool(sequence.get("clean_up")),
+                        "unmet": sequence.get("unmet"),
                     }
                 answers.append(
                     Recorded(

@@ -138,6 +138,8 @@ class _Comparer:
         self.versions = (baseline.version, candidate.version)
         self.free_maps = _free_maps(contract)
         self.found: list[Found] = []
+        #: sequences played but not judged, with the reason (a precondition a side lacks)
+        self.unjudged: dict[str, str] = {}
         self.answers: dict[tuple[str, str], tuple[str, str]] = {}
 
     def _view(
@@ -205,6 +207,14 @@ class _Comparer:
         steps compared."""
         compared = 0
         settled = True
+        unmet = [
+            f"the {side} lacks {step.unmet}"
+            for side, steps in (("baseline", before), ("candidate", after))
+            for step in steps
+            if step.unmet is not None
+        ]
+        if unmet:
+            self.unjudged[sequence.name] = "played, not judged: " + "; ".join(unmet)
         for baseline, candidate in zip(before, after, strict=False):
             step = sequence.steps[candidate.index]
             record = {
@@ -212,8 +222,9 @@ class _Comparer:
                 "step": candidate.index,
                 "observed": dict(candidate.observed),
                 "clean_up": candidate.clean_up,
+                "unmet": candidate.unmet,
             }
-            report = settled and not candidate.clean_up
+            report = settled and not candidate.clean_up and not unmet
             differences = self.compare(
                 candidate.request,
                 candidate.caller,
@@ -303,6 +314,7 @@ def _from_recording(items: Sequence[Recorded]) -> list[PlayedStep]:
                 item.answer,
                 dict(step.get("observed") or {}),
                 bool(step.get("clean_up")),
+                step.get("unmet"),
             )
         )
     return out
@@ -447,6 +459,7 @@ def compare_targets(
                         ]
                     )
                     steps += comparer.compare_sequence(sequence, before, after)
+            sequences_skipped.update(comparer.unjudged)
         sides = (
             SideAddress(baseline.url, baseline.local_socket),
             SideAddress(candidate.url, candidate.local_socket),
@@ -468,7 +481,7 @@ def compare_targets(
             generation_seconds=pipeline.generation_seconds,
             options=options,
             recorded=record,
-            sequences=tuple(sequence.name for sequence in sequences),
+            sequences=tuple(s.name for s in sequences if s.name not in sequences_skipped),
             sequences_skipped=sequences_skipped,
             sequence_steps=steps,
         )
@@ -584,6 +597,7 @@ def compare_recording(
                 steps += comparer.compare_sequence(
                     sequence, _from_recording(recorded[sequence.name]), live
                 )
+            sequences_skipped.update(comparer.unjudged)
         sides = (
             SideAddress(None, recorded=str(recording.path)),
             SideAddress(candidate.url, candidate.local_socket),
@@ -606,7 +620,7 @@ def compare_recording(
             options=options,
             notes=notes,
             recorded=record,
-            sequences=tuple(sequence.name for sequence in sequences),
+            sequences=tuple(s.name for s in sequences if s.name not in sequences_skipped),
             sequences_skipped=sequences_skipped,
             sequence_steps=steps,
         )
@@ -692,6 +706,7 @@ def record_target(
                             "step": step.index,
                             "observed": dict(step.observed),
                             "clean_up": step.clean_up,
+                            "unmet": step.unmet,
                         },
                     )
                     steps += 1
@@ -712,7 +727,7 @@ def record_target(
             generation_seconds=pipeline.generation_seconds,
             options=options,
             recorded=record,
-            sequences=tuple(sequence.name for sequence in sequences),
+            sequences=tuple(s.name for s in sequences if s.name not in sequences_skipped),
             sequences_skipped=sequences_skipped,
             sequence_steps=steps,
         )

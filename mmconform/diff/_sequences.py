@@ -25,6 +25,7 @@ import json
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from email.utils import parsedate_to_datetime
 from typing import Any, Final
 from urllib.parse import urlencode
 
@@ -45,6 +46,7 @@ __all__ = [
     "SEQUENCES",
     "Observation",
     "PlayedStep",
+    "Precondition",
     "RequestSequence",
     "SequenceContext",
     "Step",
@@ -56,9 +58,9 @@ __all__ = [
 
 ADMIN: Final = "system_admin"
 USER: Final = "system_user"
-#: How long a step that waits for something (a busy state to end, a log line to be written)
-#: asks again, at most.
-POLL_SECONDS: Final = 4.0
+#: How long a step that waits for something (a busy state set for a second to end, a log line
+#: to be written: real servers write their log a moment later) asks again, at most.
+POLL_SECONDS: Final = 3.0
 _POLL_INTERVAL: Final = 0.1
 
 #: What a side answered earlier in a sequence, by the name a step kept it under.
@@ -116,8 +118,21 @@ class Step:
     #: ask again (for at most ``POLL_SECONDS``) until this holds of the answer
     until: Callable[[Answer, SequenceContext], bool] | None = None
     observe: tuple[Observation, ...] = ()
+    #: what the sequence needs of the side, read from this step's answer: where it does not
+    #: hold (on either side), the rest is not sent but for the clean-up, and nothing of the
+    #: sequence is judged (a server that cannot reach the test mail server, a log not kept)
+    needs: Precondition | None = None
     #: puts back what the sequence changed: always sent, never compared
     clean_up: bool = False
+
+
+@dataclass(frozen=True)
+class Precondition:
+    """Something a side must have for a sequence to judge it, and how a step's answer shows it."""
+
+    #: what is needed, in words ("file logging on")
+    what: str
+    holds: Callable[[Answer, Memory, SequenceContext], bool]
 
 
 @dataclass(frozen=True)
@@ -151,6 +166,8 @@ class PlayedStep:
     answer: Answer
     observed: Mapping[str, Any] = field(default_factory=dict)
     clean_up: bool = False
+    #: the precondition this step found unmet on this side (None: met, or none)
+    unmet: str | None = None
 
 
 # -- reading answers ------------------------------------------------------------------------------
@@ -162,6 +179,33 @@ def _field(name: str) -> Callable[[Answer, Memory, SequenceContext], Any]:
     return read
 
 
+_BUSY_SECONDS: Final = 300
+#: how far an expiry may lie from the server's clock plus the seconds set (the two reads are a
+#: moment apart, and the Date header counts whole seconds)
+_BUSY_SLACK: Final = 30
+
+
+def _expiry_ahead(answer: Answer, memory: Memory, context: SequenceContext) -> str:
+    """Where the busy expiry lies against the answer's ``Date``: "the seconds set" when it is
+    within half a minute of it, else which way it is off (an expiry in milliseconds lies more
+    than a day ahead)."""
+    body = json_of(answer)
+    expires = body.get("expires") if isinstance(body, dict) else None
+    if not isinstance(expires, int | float) or isinstance(expires, bool):
+        return f"no number ({type(expires).__name__})"
+    now = parsedate_to_datetime(answer.headers["date"]).timestamp()
+    ahead = expires - now
+    if abs(ahead - _BUSY_SECONDS) <= _BUSY_SLACK:
+        return "the seconds set"
+    if ahead <= 0:
+        return "not ahead"
+    if ahead < _BUSY_SECONDS:
+        return "less than the seconds set"
+    if ahead < 86400:
+        return "more than the seconds set, under a day"
+    return "more than a day ahead"
+
+
 def _not_busy(answer: Answer, context: SequenceContext) -> bool:
     body = json_of(answer)
     return answer.status != 200 or not isinstance(body, dict) or body.get("busy") is not True
@@ -169,6 +213,14 @@ def _not_busy(answer: Answer, context: SequenceContext) -> bool:
 
 def _marker_logged(answer: Answer, context: SequenceContext) -> bool:
     return answer.status != 200 or context.marker.encode() in answer.body
+
+
+def _answered_200(answer: Answer, memory: Memory, context: SequenceContext) -> bool:
+    return answer.status == 200
+
+
+def _file_logging(answer: Answer, memory: Memory, context: SequenceContext) -> bool:
+    return setting_value(json_of(answer), ("LogSettings", "EnableFile")) is True
 
 
 def _marker_seen(answer: Answer, memory: Memory, context: SequenceContext) -> bool:
@@ -275,6 +327,14 @@ def _stored_mail_reachable(memory: Memory, context: SequenceContext) -> Any:
     return {"EmailSettings": _mail_settings(context.mail_port)}
 
 
+def _posted_mail_reachable(memory: Memory, context: SequenceContext) -> Any:
+    if context.mail_port is None:
+        raise LookupError("no test mail server")
+    config = json.loads(json.dumps(memory["config"]))
+    config["EmailSettings"].update(_mail_settings(context.mail_port), SMTPPassword="")
+    return config
+
+
 def _posted_mail_closed(memory: Memory, context: SequenceContext) -> Any:
     config = json.loads(json.dumps(memory["config"]))
     config["EmailSettings"].update(_mail_settings(context.closed_port), SMTPPassword="")
@@ -314,6 +374,30 @@ _TRIAL: Final = {"users": 100, "terms_accepted": True, "receive_emails_accepted"
 _LOGS_QUERY: Final = (("page", "0"), ("logs_per_page", "10000"))
 
 SEQUENCES: Final[tuple[RequestSequence, ...]] = (
+    RequestSequence(
+        name="busy-set-and-cleared",
+        proves="busy set for 300 s expires 300 s after the server's clock, and DELETE ends it",
+        concerns=("SetServerBusy", "ClearServerBusy", "GetServerBusyExpires"),
+        steps=(
+            Step("SetServerBusy", query=(("seconds", str(_BUSY_SECONDS)),)),
+            Step(
+                "GetServerBusyExpires",
+                observe=(
+                    Observation(
+                        "the expiry, after the answer's Date",
+                        "GetServerBusyExpires",
+                        _expiry_ahead,
+                    ),
+                ),
+            ),
+            Step("ClearServerBusy"),
+            Step(
+                "GetServerBusyExpires",
+                observe=(Observation("busy after DELETE", "ClearServerBusy", _field("busy")),),
+            ),
+            Step("ClearServerBusy", clean_up=True),
+        ),
+    ),
     RequestSequence(
         name="busy-expires",
         proves="a server set busy for one second is no longer busy once the second has passed",
@@ -368,6 +452,7 @@ SEQUENCES: Final[tuple[RequestSequence, ...]] = (
         proves="an admin's ERROR line posted to /logs appears in GET /logs",
         concerns=("PostLog", "GetLogs"),
         steps=(
+            Step("GetConfig", needs=Precondition("file logging on", _file_logging)),
             Step("PostLog", body=_log_line),
             Step(
                 "GetLogs",
@@ -400,6 +485,11 @@ SEQUENCES: Final[tuple[RequestSequence, ...]] = (
         steps=(
             Step("GetConfig", keep="config"),
             Step("PatchConfig", body=_stored_mail_reachable),
+            Step(
+                "TestEmail",
+                body=_posted_mail_reachable,
+                needs=Precondition("a way to the test mail server on this machine", _answered_200),
+            ),
             Step("TestEmail", body=_posted_mail_closed),
             Step("PatchConfig", body=_mail_put_back, clean_up=True),
         ),
@@ -609,9 +699,15 @@ def play(
     body made from a server's answer may hold what no report should."""
     memory: Memory = {}
     played: list[PlayedStep] = []
+    unmet: str | None = None
     for index, step in enumerate(sequence.steps):
         try:
+            if unmet is not None and not step.clean_up:
+                raise _Unmet(unmet)
             body = step.body(memory, context) if step.body is not None else None
+        except _Unmet:
+            request = step_request(contract, sequence, index, None)
+            answer = Answer(0, error=f"not sent: the side lacks {unmet}")
         except (LookupError, TypeError, AttributeError) as exc:
             request = step_request(contract, sequence, index, None)
             answer = Answer(0, error=f"not sent: its body needs an earlier answer ({exc})")
@@ -625,6 +721,17 @@ def play(
                     answer = send(request, step.caller)
         if step.keep:
             memory[step.keep] = json_of(answer)
+        found_unmet = None
+        if step.needs is not None and unmet is None:
+            try:
+                met = step.needs.holds(answer, memory, context)
+            except (LookupError, TypeError, ValueError, AttributeError):
+                met = False
+            if not met:
+                unmet = found_unmet = (
+                    f"{step.needs.what} (step {index + 1}, {_outline(contract, step)}, "
+                    f"answered {answer.status or answer.error})"
+                )
         shown = scrub(answer)
         observed: dict[str, Any] = {}
         for observation in step.observe:
@@ -635,5 +742,11 @@ def play(
         if request.body:
             text = request.body.decode("utf-8", errors="replace")
             request = replace(request, body=redact(text, secrets or {}).encode("utf-8"))
-        played.append(PlayedStep(index, request, step.caller, shown, observed, step.clean_up))
+        played.append(
+            PlayedStep(index, request, step.caller, shown, observed, step.clean_up, found_unmet)
+        )
     return played
+
+
+class _Unmet(Exception):
+    """A step not sent: a precondition of its sequence did not hold on this side."""

@@ -36,8 +36,8 @@ SHAPE = {
 }
 #: faults that only a comparison of values shows
 VALUES = (
-    Fault.BUSY_CLEAR_IGNORED,
-    Fault.BUSY_EXPIRES_IN_MILLISECONDS,
+    Fault.TIMEZONES_INVALID_ZONE,
+    Fault.AUDITS_OLDEST_FIRST,
     Fault.VERSION_ID_LICENSE_FLAG_WRONG,
 )
 

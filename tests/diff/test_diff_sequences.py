@@ -36,6 +36,8 @@ from tests.diff._helpers import (
 
 #: fault -> (the sequence that shows it, the kind of difference it shows as)
 SEQUENCE_FAULTS = {
+    Fault.BUSY_CLEAR_IGNORED: ("busy-set-and-cleared", "effect"),
+    Fault.BUSY_EXPIRES_IN_MILLISECONDS: ("busy-set-and-cleared", "effect"),
     Fault.BUSY_NEVER_EXPIRES: ("busy-expires", "effect"),
     Fault.BUSY_SECONDS_IGNORED: ("busy-expires", "effect"),
     Fault.PING_IGNORES_REST_SEMANTICS: ("ping-rest-semantics", "status"),
@@ -56,7 +58,7 @@ EVERY_CONCERN = tuple(sorted({op for sequence in SEQUENCES for op in sequence.co
 
 @pytest.mark.parametrize("fault", list(SEQUENCE_FAULTS), ids=lambda fault: fault.name)
 def test_a_fault_only_a_sequence_shows_is_an_unexplained_group_of_its_sequence(
-    tmp_path: Path, fault: Fault
+    tmp_path: Path, case_cache: Path, fault: Fault
 ) -> None:
     name, kind = SEQUENCE_FAULTS[fault]
     sequence = sequence_named(name)
@@ -64,7 +66,12 @@ def test_a_fault_only_a_sequence_shows_is_an_unexplained_group_of_its_sequence(
     with stubs(tmp_path, *fault_stubs(fault)):
         result = compare(
             tmp_path,
-            options(operations=sequence.concerns, allow_destructive=True, generation=QUICK),
+            options(
+                operations=sequence.concerns,
+                allow_destructive=True,
+                generation=QUICK,
+                case_cache=case_cache,
+            ),
         )
     assert name in result.sequences, result.sequences_skipped
     found = [
@@ -77,12 +84,17 @@ def test_a_fault_only_a_sequence_shows_is_an_unexplained_group_of_its_sequence(
     assert not any(group.explanations for group in found)
 
 
-def test_two_correct_servers_play_every_sequence_alike(tmp_path: Path) -> None:
+def test_two_correct_servers_play_every_sequence_alike(tmp_path: Path, case_cache: Path) -> None:
     correct = fault_stubs(Fault.BUSY_NEVER_EXPIRES)[0]
     with stubs(tmp_path, correct, correct):
         result = compare(
             tmp_path,
-            options(operations=EVERY_CONCERN, allow_destructive=True, generation=QUICK),
+            options(
+                operations=EVERY_CONCERN,
+                allow_destructive=True,
+                generation=QUICK,
+                case_cache=case_cache,
+            ),
         )
     assert result.sequences == tuple(sequence.name for sequence in SEQUENCES)
     assert not result.sequences_skipped
@@ -136,6 +148,7 @@ def test_sequences_left_out_say_why() -> None:
     chosen, skipped = choose_sequences(contract, sides, callers)
     names = {sequence.name for sequence in chosen}
     assert names == {
+        "busy-set-and-cleared",
         "busy-expires",
         "notice-viewed",
         "posted-log-line",
@@ -187,7 +200,7 @@ def test_a_recording_holds_its_sequences_and_replays_them(tmp_path: Path) -> Non
             options(operations=chosen, generation=QUICK),
             record=path,
         )
-    assert set(recorded.sequences) == {"busy-expires", "posted-log-line"}
+    assert set(recorded.sequences) == {"busy-set-and-cleared", "busy-expires", "posted-log-line"}
     recording = read_recording(path, contract)
     steps = [item for item in recording.answers if item.sequence is not None]
     assert {item.sequence["name"] for item in steps if item.sequence} == set(recorded.sequences)
@@ -207,3 +220,45 @@ def test_a_recording_holds_its_sequences_and_replays_them(tmp_path: Path) -> Non
         assert bool(signatures) == unexplained, describe(result.groups)
         if unexplained:
             assert any("busy-expires: busy once" in s for s in signatures), signatures
+
+
+def test_a_sequence_a_side_lacks_the_means_for_is_played_but_not_judged(tmp_path: Path) -> None:
+    """File logging off on one side: the posted line cannot reach its log, which says nothing
+    of the server; the sequence is left unjudged, saying which side lacks what."""
+    with stubs(tmp_path, StubOptions(), StubOptions()) as (_, candidate):
+        config = copy.deepcopy(candidate.state.config)
+        config["LogSettings"]["EnableFile"] = False
+        candidate.state.save_config(config)
+        result = compare(tmp_path, options(operations=("PostLog",), generation=QUICK))
+    assert "posted-log-line" not in result.sequences
+    reason = result.sequences_skipped["posted-log-line"]
+    assert reason.startswith("played, not judged: the candidate lacks file logging on"), reason
+    assert not [
+        group
+        for group in result.groups
+        if group.reproduction is not None
+        and "sequence posted-log-line" in group.reproduction.origin
+    ], describe(result.groups)
+
+
+def test_a_side_that_cannot_reach_the_mail_server_sends_only_the_clean_up() -> None:
+    sequence = sequence_named("email-test-stored-settings")
+    assert sequence is not None
+    sent: list[str] = []
+
+    def send(request: object, caller: str) -> Answer:
+        operation = getattr(request, "operation", "")
+        sent.append(operation)
+        if operation == "TestEmail":
+            return Answer(500, body=b'{"id": "app.admin.test_email.failure"}')
+        return Answer(200, body=b'{"EmailSettings": {"SMTPServer": "", "SMTPPort": "10025"}}')
+
+    played = play(load_contract(), sequence, send, SequenceContext("m", 2525, 1))
+    assert sent == ["GetConfig", "PatchConfig", "TestEmail", "PatchConfig"]
+    probe = played[2]
+    assert probe.unmet is not None
+    assert probe.unmet.startswith("a way to the test mail server on this machine")
+    assert "answered 500" in probe.unmet
+    assert "not sent" in str(played[3].answer.error)
+    assert played[4].clean_up
+    assert played[4].answer.status == 200
