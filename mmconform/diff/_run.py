@@ -5,7 +5,6 @@ the candidate's answers when asked."""
 from __future__ import annotations
 
 import json
-import secrets
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +29,7 @@ from mmconform.diff._plan import Plan, common_callers, plan_operations
 from mmconform.diff._recording import Recorded, Recorder, Recording
 from mmconform.diff._send import Budget, Connection, SendOptions
 from mmconform.diff._sequences import (
+    SEQUENCE_MARKER,
     PlayedStep,
     RequestSequence,
     SequenceContext,
@@ -217,13 +217,7 @@ class _Comparer:
             self.unjudged[sequence.name] = "played, not judged: " + "; ".join(unmet)
         for baseline, candidate in zip(before, after, strict=False):
             step = sequence.steps[candidate.index]
-            record = {
-                "name": sequence.name,
-                "step": candidate.index,
-                "observed": dict(candidate.observed),
-                "clean_up": candidate.clean_up,
-                "unmet": candidate.unmet,
-            }
+            record = _step_record(sequence, candidate)
             report = settled and not candidate.clean_up and not unmet
             differences = self.compare(
                 candidate.request,
@@ -273,9 +267,9 @@ def _shown(value: Any) -> str:
 
 @contextmanager
 def _sequence_context(mail: bool) -> Iterator[SequenceContext]:
-    """What the sequences of one run share: a marker, a closed port and, when a sequence sends
+    """What the sequences of one run share: the marker, a closed port and, when a sequence sends
     mail, a test mail server on this machine."""
-    marker = f"mmconform-diff-{secrets.token_hex(8)}"
+    marker = SEQUENCE_MARKER
     if not mail:
         yield SequenceContext(marker, None, closed_port())
         return
@@ -299,6 +293,75 @@ def _play(
         scrub=lambda answer: scrub(answer, connection.tokens, thorough=thorough),
         secrets=connection.tokens,
     )
+
+
+class _Player:
+    """Plays the chosen sequences on every live side: those that put back what they change
+    before the generated cases (``first``), while the sides are as they started; those that
+    leave a server-wide state changed (``last``) after them. ``judge`` takes each sequence with
+    its plays (one per connection) and gives the steps it compared or recorded."""
+
+    def __init__(
+        self,
+        stack: ExitStack,
+        contract: Contract,
+        sequences: Sequence[RequestSequence],
+        connections: Sequence[Connection],
+        judge: Callable[[RequestSequence, list[list[PlayedStep]]], int],
+        *,
+        thorough: bool,
+        apart: bool,
+        say: Progress,
+    ) -> None:
+        self.stack = stack
+        self.contract = contract
+        self.sequences = tuple(sequences)
+        self.connections = tuple(connections)
+        self.judge = judge
+        self.thorough = thorough
+        #: play the sides at once (False: one server named twice plays one side after the
+        #: other, so that neither side's changes meet the other's)
+        self.apart = apart
+        self.say = say
+        self.steps = 0
+        self._context: SequenceContext | None = None
+
+    def first(self) -> None:
+        self._play_all([s for s in self.sequences if not s.leaves_changed], "")
+
+    def last(self) -> None:
+        self._play_all([s for s in self.sequences if s.leaves_changed], " that change state")
+
+    def _play_all(self, sequences: Sequence[RequestSequence], what: str) -> None:
+        if not sequences:
+            return
+        if self._context is None:
+            self._context = self.stack.enter_context(
+                _sequence_context(any(s.needs_mail for s in self.sequences))
+            )
+        context = self._context
+        self.say(f"playing {len(sequences)} sequences{what}")
+        workers = len(self.connections) if self.apart else 1
+        with ThreadPoolExecutor(workers, thread_name_prefix="mmconform-sequence") as pool:
+            for sequence in sequences:
+                futures = [
+                    pool.submit(
+                        _play, self.contract, sequence, connection, context, thorough=self.thorough
+                    )
+                    for connection in self.connections
+                ]
+                self.steps += self.judge(sequence, [future.result() for future in futures])
+
+
+def _step_record(sequence: RequestSequence, step: PlayedStep) -> dict[str, Any]:
+    """What a recording keeps of a step beside its answer."""
+    return {
+        "name": sequence.name,
+        "step": step.index,
+        "observed": dict(step.observed),
+        "clean_up": step.clean_up,
+        "unmet": step.unmet,
+    }
 
 
 def _from_recording(items: Sequence[Recorded]) -> list[PlayedStep]:
@@ -411,6 +474,25 @@ def compare_targets(
             )
         say(f"comparing {len(plan.operations)} operations as {len(callers)} callers")
         comparer = _Comparer(contract, *facts, options.rules, recorder)
+        sequences, sequences_skipped = choose_sequences(
+            contract,
+            facts,
+            callers,
+            selected=options.operations,
+            allow_destructive=options.allow_destructive,
+            mail=on_this_machine(baseline.url) and on_this_machine(candidate.url),
+        )
+        player = _Player(
+            stack,
+            contract,
+            sequences,
+            connections,
+            lambda sequence, plays: comparer.compare_sequence(sequence, *plays),
+            thorough=recorder is not None,
+            apart=baseline.url != candidate.url,
+            say=say,
+        )
+        player.first()
         pipeline = Pipeline(
             contract,
             plan,
@@ -425,41 +507,8 @@ def compare_targets(
             comparer.compare(exchanged.request, exchanged.caller, *exchanged.answers)
 
         pipeline.run(handle)
-        sequences, sequences_skipped = choose_sequences(
-            contract,
-            facts,
-            callers,
-            selected=options.operations,
-            allow_destructive=options.allow_destructive,
-            mail=on_this_machine(baseline.url) and on_this_machine(candidate.url),
-        )
-        steps = 0
-        if sequences:
-            say(f"playing {len(sequences)} sequences on both sides")
-            context = stack.enter_context(
-                _sequence_context(any(sequence.needs_mail for sequence in sequences))
-            )
-            # Each side plays on its own; one server named twice plays one side after the
-            # other, so that neither side's changes meet the other's.
-            together = 1 if baseline.url == candidate.url else 2
-            with ThreadPoolExecutor(together, thread_name_prefix="mmconform-sequence") as pool:
-                for sequence in sequences:
-                    before, after = (
-                        future.result()
-                        for future in [
-                            pool.submit(
-                                _play,
-                                contract,
-                                sequence,
-                                connection,
-                                context,
-                                thorough=recorder is not None,
-                            )
-                            for connection in connections
-                        ]
-                    )
-                    steps += comparer.compare_sequence(sequence, before, after)
-            sequences_skipped.update(comparer.unjudged)
+        player.last()
+        sequences_skipped.update(comparer.unjudged)
         sides = (
             SideAddress(baseline.url, baseline.local_socket),
             SideAddress(candidate.url, candidate.local_socket),
@@ -483,7 +532,7 @@ def compare_targets(
             recorded=record,
             sequences=tuple(s.name for s in sequences if s.name not in sequences_skipped),
             sequences_skipped=sequences_skipped,
-            sequence_steps=steps,
+            sequence_steps=player.steps,
         )
 
 
@@ -559,11 +608,6 @@ def compare_recording(
         replay = list(_replayed(recording, plan, callers))
         say(f"replaying {len(replay)} recorded requests")
         comparer = _Comparer(contract, recording.facts, facts, options.rules, recorder)
-        for request, caller, before in replay:
-            answer = connection.send(request, caller)
-            comparer.compare(
-                request, caller, before, scrub(answer, connection.tokens, thorough=True)
-            )
         recorded: dict[str, list[Recorded]] = {}
         for item in recording.answers:
             if item.sequence is not None:
@@ -586,18 +630,26 @@ def compare_recording(
             if sequence.name not in recorded:
                 sequences_skipped[sequence.name] = "not in the recording"
         sequences = [sequence for sequence in sequences if sequence.name in recorded]
-        steps = 0
-        if sequences:
-            say(f"playing {len(sequences)} recorded sequences")
-            context = stack.enter_context(
-                _sequence_context(any(sequence.needs_mail for sequence in sequences))
+        player = _Player(
+            stack,
+            contract,
+            sequences,
+            (connection,),
+            lambda sequence, plays: comparer.compare_sequence(
+                sequence, _from_recording(recorded[sequence.name]), plays[0]
+            ),
+            thorough=True,
+            apart=True,
+            say=say,
+        )
+        player.first()
+        for request, caller, before in replay:
+            answer = connection.send(request, caller)
+            comparer.compare(
+                request, caller, before, scrub(answer, connection.tokens, thorough=True)
             )
-            for sequence in sequences:
-                live = _play(contract, sequence, connection, context, thorough=True)
-                steps += comparer.compare_sequence(
-                    sequence, _from_recording(recorded[sequence.name]), live
-                )
-            sequences_skipped.update(comparer.unjudged)
+        player.last()
+        sequences_skipped.update(comparer.unjudged)
         sides = (
             SideAddress(None, recorded=str(recording.path)),
             SideAddress(candidate.url, candidate.local_socket),
@@ -622,7 +674,7 @@ def compare_recording(
             recorded=record,
             sequences=tuple(s.name for s in sequences if s.name not in sequences_skipped),
             sequences_skipped=sequences_skipped,
-            sequence_steps=steps,
+            sequence_steps=player.steps,
         )
 
 
@@ -653,6 +705,36 @@ def record_target(
             ),
         )
         free_maps = _free_maps(contract)
+        sequences, sequences_skipped = choose_sequences(
+            contract,
+            (facts,),
+            callers,
+            selected=options.operations,
+            allow_destructive=options.allow_destructive,
+            mail=on_this_machine(target.url),
+        )
+
+        def keep(sequence: RequestSequence, plays: list[list[PlayedStep]]) -> int:
+            for step in plays[0]:
+                view = view_of(
+                    step.answer,
+                    step.request,
+                    version=facts.version,
+                    free_map=step.request.operation in free_maps,
+                )
+                recorder.answer(
+                    step.request,
+                    step.caller,
+                    step.answer,
+                    view.volatile,
+                    sequence=_step_record(sequence, step),
+                )
+            return len(plays[0])
+
+        player = _Player(
+            stack, contract, sequences, (connection,), keep, thorough=True, apart=True, say=say
+        )
+        player.first()
         pipeline = Pipeline(
             contract,
             plan,
@@ -674,42 +756,7 @@ def record_target(
             recorder.answer(exchanged.request, exchanged.caller, answer, view.volatile)
 
         pipeline.run(handle)
-        sequences, sequences_skipped = choose_sequences(
-            contract,
-            (facts,),
-            callers,
-            selected=options.operations,
-            allow_destructive=options.allow_destructive,
-            mail=on_this_machine(target.url),
-        )
-        steps = 0
-        if sequences:
-            say(f"playing {len(sequences)} sequences")
-            context = stack.enter_context(
-                _sequence_context(any(sequence.needs_mail for sequence in sequences))
-            )
-            for sequence in sequences:
-                for step in _play(contract, sequence, connection, context, thorough=True):
-                    view = view_of(
-                        step.answer,
-                        step.request,
-                        version=facts.version,
-                        free_map=step.request.operation in free_maps,
-                    )
-                    recorder.answer(
-                        step.request,
-                        step.caller,
-                        step.answer,
-                        view.volatile,
-                        sequence={
-                            "name": sequence.name,
-                            "step": step.index,
-                            "observed": dict(step.observed),
-                            "clean_up": step.clean_up,
-                            "unmet": step.unmet,
-                        },
-                    )
-                    steps += 1
+        player.last()
         return DiffResult(
             mode="record",
             baseline=facts,
@@ -729,5 +776,5 @@ def record_target(
             recorded=record,
             sequences=tuple(s.name for s in sequences if s.name not in sequences_skipped),
             sequences_skipped=sequences_skipped,
-            sequence_steps=steps,
+            sequence_steps=player.steps,
         )

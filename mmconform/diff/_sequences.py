@@ -11,7 +11,7 @@ side on its own (so that a request may carry what that side answered before: the
 the notices it listed) and compared step by step.
 
 Each step's answer is compared as a generated one is, at the shape level (its values carry the
-run's marker and times); after the first step whose status differs nothing later in the
+marker and times); after the first step whose status differs nothing later in the
 sequence is compared (the status is the difference). A step may *observe* something of its
 answer (``busy`` once the expiry has passed, whether the marker is in the log, how a secret
 reads): an observation that differs is an ``effect`` difference, named after the operation
@@ -44,6 +44,7 @@ from mmconform.diff._sides import SideFacts
 
 __all__ = [
     "SEQUENCES",
+    "SEQUENCE_MARKER",
     "Observation",
     "PlayedStep",
     "Precondition",
@@ -56,6 +57,8 @@ __all__ = [
     "step_request",
 ]
 
+#: The text a posted log line carries.
+SEQUENCE_MARKER: Final = "mmconform-diff-posted-line"
 ADMIN: Final = "system_admin"
 USER: Final = "system_user"
 #: How long a step that waits for something (a busy state set for a second to end, a log line
@@ -71,7 +74,8 @@ Memory = dict[str, Any]
 class SequenceContext:
     """What every side's sequences share in one run."""
 
-    #: a text unique to this run (a posted log line carries it)
+    #: the text a posted log line carries (the same in every run: recordings of two runs
+    #: compare alike)
     marker: str
     #: a loopback port where a test mail server listens (None: there is none)
     mail_port: int | None
@@ -116,7 +120,7 @@ class Step:
     #: keep the answer's JSON under this name
     keep: str = ""
     #: ask again (for at most ``POLL_SECONDS``) until this holds of the answer
-    until: Callable[[Answer, SequenceContext], bool] | None = None
+    until: Callable[[Answer, Memory, SequenceContext], bool] | None = None
     observe: tuple[Observation, ...] = ()
     #: what the sequence needs of the side, read from this step's answer: where it does not
     #: hold (on either side), the rest is not sent but for the clean-up, and nothing of the
@@ -146,6 +150,10 @@ class RequestSequence:
     steps: tuple[Step, ...]
     #: it asks a side to send mail to a server on this machine
     needs_mail: bool = False
+    #: the server-wide state it leaves changed (the license a trial grants): such a sequence
+    #: is played after the generated cases, as the operations that change it are; the others
+    #: put back what they change and are played first
+    leaves_changed: str = ""
 
     @property
     def operations(self) -> tuple[str, ...]:
@@ -206,13 +214,9 @@ def _expiry_ahead(answer: Answer, memory: Memory, context: SequenceContext) -> s
     return "more than a day ahead"
 
 
-def _not_busy(answer: Answer, context: SequenceContext) -> bool:
+def _not_busy(answer: Answer, memory: Memory, context: SequenceContext) -> bool:
     body = json_of(answer)
     return answer.status != 200 or not isinstance(body, dict) or body.get("busy") is not True
-
-
-def _marker_logged(answer: Answer, context: SequenceContext) -> bool:
-    return answer.status != 200 or context.marker.encode() in answer.body
 
 
 def _answered_200(answer: Answer, memory: Memory, context: SequenceContext) -> bool:
@@ -223,8 +227,21 @@ def _file_logging(answer: Answer, memory: Memory, context: SequenceContext) -> b
     return setting_value(json_of(answer), ("LogSettings", "EnableFile")) is True
 
 
-def _marker_seen(answer: Answer, memory: Memory, context: SequenceContext) -> bool:
-    return context.marker.encode() in answer.body
+def _marker_lines(body: Any, marker: str) -> int:
+    if not isinstance(body, list):
+        return 0
+    return sum(1 for line in body if isinstance(line, str) and marker in line)
+
+
+def _line_added(answer: Answer, memory: Memory, context: SequenceContext) -> bool:
+    """Whether the log holds more lines with the marker than it did before the line was posted
+    (the marker is the same in every run, so the count, not its presence, tells)."""
+    before = _marker_lines(memory.get("log"), context.marker)
+    return _marker_lines(json_of(answer), context.marker) > before
+
+
+def _line_added_or_refused(answer: Answer, memory: Memory, context: SequenceContext) -> bool:
+    return answer.status != 200 or _line_added(answer, memory, context)
 
 
 def _notice_ids(body: Any) -> list[str]:
@@ -453,12 +470,13 @@ SEQUENCES: Final[tuple[RequestSequence, ...]] = (
         concerns=("PostLog", "GetLogs"),
         steps=(
             Step("GetConfig", needs=Precondition("file logging on", _file_logging)),
+            Step("GetLogs", query=_LOGS_QUERY, keep="log"),
             Step("PostLog", body=_log_line),
             Step(
                 "GetLogs",
                 query=_LOGS_QUERY,
-                until=_marker_logged,
-                observe=(Observation("the posted line in the log", "PostLog", _marker_seen),),
+                until=_line_added_or_refused,
+                observe=(Observation("the posted line in the log", "PostLog", _line_added),),
             ),
         ),
     ),
@@ -572,6 +590,7 @@ SEQUENCES: Final[tuple[RequestSequence, ...]] = (
         name="trial-once",
         proves="a server grants one trial license: the next request is refused",
         concerns=("RequestTrialLicense",),
+        leaves_changed="license",
         steps=(
             Step("RequestTrialLicense", body=_constant(_TRIAL)),
             Step("RequestTrialLicense", body=_constant(_TRIAL)),
@@ -716,7 +735,7 @@ def play(
             answer = send(request, step.caller)
             if step.until is not None:
                 deadline = time.monotonic() + POLL_SECONDS
-                while not step.until(answer, context) and time.monotonic() < deadline:
+                while not step.until(answer, memory, context) and time.monotonic() < deadline:
                     time.sleep(_POLL_INTERVAL)
                     answer = send(request, step.caller)
         if step.keep:
