@@ -8,6 +8,7 @@ the selftest, the contract and the harness stand on it (an import-linter contrac
 """
 
 from mmconform._wire._cells import CELL_KINDS, CellSpec, looks_like_cell
+from mmconform._wire._loopback import is_loopback_host
 from mmconform._wire._secrets import Secret, redact
 from mmconform._wire._serving import (
     STARTUP_TIMEOUT,
@@ -21,8 +22,13 @@ from mmconform._wire._serving import (
     start_child,
     stop_process,
 )
-from mmconform._wire._settings import SECRETS_MASKED_WHEN_SET, setting_value
-from mmconform._wire._smtp_sink import SmtpSink, closed_port, on_this_machine
+from mmconform._wire._settings import SECRETS_MASKED_WHEN_SET, setting_patch, setting_value
+from mmconform._wire._smtp_sink import (
+    SmtpSink,
+    closed_port,
+    loopback_mail_settings,
+    on_this_machine,
+)
 from mmconform._wire._target_file import (
     EDITIONS,
     TOKEN_KINDS,
@@ -77,13 +83,16 @@ __all__ = [
     "child_server",
     "closed_port",
     "fast_protocol",
+    "is_loopback_host",
     "listen_tcp",
     "looks_like_cell",
+    "loopback_mail_settings",
     "nodelay",
     "normalise_url",
     "on_this_machine",
     "read_target_file",
     "redact",
+    "setting_patch",
     "setting_value",
     "start_child",
     "stop_process",

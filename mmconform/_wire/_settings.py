@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["SECRETS_MASKED_WHEN_SET", "setting_value"]
+__all__ = ["SECRETS_MASKED_WHEN_SET", "setting_patch", "setting_value"]
 
 #: Secret settings a server masks when they hold a value and shows empty when they do not.
 SECRETS_MASKED_WHEN_SET: tuple[tuple[str, ...], ...] = (
@@ -31,3 +31,13 @@ def setting_value(document: Any, path: str | Sequence[str], default: Any = None)
             return default
         node = node[key]
     return node
+
+
+def setting_patch(path: Sequence[str], value: Any) -> dict[str, Any]:
+    """A config patch that names one setting: ``("A", "B")``, 1 -> ``{"A": {"B": 1}}``."""
+    if not path:
+        raise ValueError("a setting's path has at least one key")
+    node: Any = value
+    for key in reversed(path):
+        node = {key: node}
+    return dict(node)

@@ -4,14 +4,16 @@ email test) bring it, so that they need no mail service of the target's own."""
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 import socketserver
 import threading
 from types import TracebackType
+from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["SmtpSink", "closed_port", "on_this_machine"]
+from mmconform._wire._loopback import is_loopback_host
+
+__all__ = ["SmtpSink", "closed_port", "loopback_mail_settings", "on_this_machine"]
 
 
 class SmtpSink(socketserver.ThreadingTCPServer):
@@ -87,10 +89,17 @@ def closed_port() -> int:
 def on_this_machine(url: str) -> bool:
     """Whether a server at ``url`` runs on this machine's loopback, and so can reach a mail
     server listening there."""
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback_host(urlsplit(url).hostname or "")
+
+
+def loopback_mail_settings(port: int) -> dict[str, Any]:
+    """``EmailSettings`` values that send mail to a server on this machine's loopback at
+    ``port``, in plain text and without a login."""
+    return {
+        "SMTPServer": "127.0.0.1",
+        "SMTPPort": str(port),
+        "ConnectionSecurity": "",
+        "EnableSMTPAuth": False,
+        "SMTPUsername": "",
+        "SkipServerCertificateVerification": True,
+    }

@@ -87,6 +87,7 @@ from mmconform.contract._vocabulary import (
     ROLES,
     SECRETS_MASKED_WHEN_SET,
     ContractError,
+    setting_patch,
     setting_value,
 )
 
@@ -151,6 +152,7 @@ __all__ = [
     "permission_matrix",
     "render_requirements",
     "reset_contract_cache",
+    "setting_patch",
     "setting_value",
     "spec_hashes",
 ]

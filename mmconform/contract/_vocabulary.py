@@ -13,6 +13,7 @@ from mmconform._wire import CONFIG_MASK as CONFIG_MASK
 from mmconform._wire import LOCAL as LOCAL
 from mmconform._wire import ROLES as ROLES
 from mmconform._wire import SECRETS_MASKED_WHEN_SET as SECRETS_MASKED_WHEN_SET
+from mmconform._wire import setting_patch as setting_patch
 from mmconform._wire import setting_value as setting_value
 
 AUTH_VALUES: Final = frozenset({"none", "session", "local-only"})

@@ -35,7 +35,9 @@ from mmconform._wire import (
     LOCAL,
     SECRETS_MASKED_WHEN_SET,
     Secret,
+    loopback_mail_settings,
     redact,
+    setting_patch,
     setting_value,
 )
 from mmconform.contract import Contract
@@ -284,14 +286,6 @@ def _setting(path: tuple[str, ...]) -> Callable[[Answer, Memory, SequenceContext
 
 
 # -- making bodies --------------------------------------------------------------------------------
-def nested(path: Sequence[str], value: Any) -> dict[str, Any]:
-    """``{"A": {"B": value}}`` for the path ``("A", "B")``."""
-    out: Any = value
-    for key in reversed(path):
-        out = {key: out}
-    return dict(out)
-
-
 def _constant(body: Any) -> BodyMaker:
     return lambda memory, context: body
 
@@ -303,13 +297,13 @@ def _put_back(path: tuple[str, ...]) -> BodyMaker:
         before = setting_value(memory["config"], path)
         if before is None:
             raise LookupError(f"{'.'.join(path)} was not in the config read before")
-        return nested(path, before)
+        return setting_patch(path, before)
 
     return body
 
 
 def _mask_for_secret(memory: Memory, context: SequenceContext) -> Any:
-    return nested(_secret_path(memory), CONFIG_MASK)
+    return setting_patch(_secret_path(memory), CONFIG_MASK)
 
 
 def _config_with_mask(memory: Memory, context: SequenceContext) -> Any:
@@ -326,35 +320,27 @@ def _viewed(memory: Memory, context: SequenceContext) -> Any:
     return _notice_ids(memory.get("notices"))
 
 
-MAIL_KEYS: Final = ("SMTPServer", "SMTPPort", "ConnectionSecurity", "EnableSMTPAuth")
-
-
-def _mail_settings(port: int) -> dict[str, Any]:
-    return {
-        "SMTPServer": "127.0.0.1",
-        "SMTPPort": str(port),
-        "ConnectionSecurity": "",
-        "EnableSMTPAuth": False,
-    }
+#: The mail settings the email sequence changes (and puts back).
+MAIL_KEYS: Final = tuple(loopback_mail_settings(0))
 
 
 def _stored_mail_reachable(memory: Memory, context: SequenceContext) -> Any:
     if context.mail_port is None:
         raise LookupError("no test mail server")
-    return {"EmailSettings": _mail_settings(context.mail_port)}
+    return {"EmailSettings": loopback_mail_settings(context.mail_port)}
 
 
 def _posted_mail_reachable(memory: Memory, context: SequenceContext) -> Any:
     if context.mail_port is None:
         raise LookupError("no test mail server")
     config = json.loads(json.dumps(memory["config"]))
-    config["EmailSettings"].update(_mail_settings(context.mail_port), SMTPPassword="")
+    config["EmailSettings"].update(loopback_mail_settings(context.mail_port), SMTPPassword="")
     return config
 
 
 def _posted_mail_closed(memory: Memory, context: SequenceContext) -> Any:
     config = json.loads(json.dumps(memory["config"]))
-    config["EmailSettings"].update(_mail_settings(context.closed_port), SMTPPassword="")
+    config["EmailSettings"].update(loopback_mail_settings(context.closed_port), SMTPPassword="")
     return config
 
 
@@ -518,7 +504,7 @@ SEQUENCES: Final[tuple[RequestSequence, ...]] = (
         concerns=("GetPing",),
         steps=(
             Step("GetConfig", keep="config"),
-            Step("PatchConfig", body=_constant(nested(_THRESHOLD, 1))),
+            Step("PatchConfig", body=_constant(setting_patch(_THRESHOLD, 1))),
             Step(
                 "GetPing",
                 caller=ANONYMOUS,
@@ -534,7 +520,7 @@ SEQUENCES: Final[tuple[RequestSequence, ...]] = (
         concerns=("GetLogs",),
         steps=(
             Step("GetConfig", caller=LOCAL, keep="config"),
-            Step("PatchConfig", caller=LOCAL, body=_constant(nested(_RESTRICT, True))),
+            Step("PatchConfig", caller=LOCAL, body=_constant(setting_patch(_RESTRICT, True))),
             Step("GetLogs", query=(("page", "0"), ("logs_per_page", "1"))),
             Step("PatchConfig", caller=LOCAL, body=_put_back(_RESTRICT), clean_up=True),
         ),
@@ -571,7 +557,7 @@ SEQUENCES: Final[tuple[RequestSequence, ...]] = (
         concerns=("ReloadConfig",),
         steps=(
             Step("GetConfig", keep="config"),
-            Step("PatchConfig", body=_constant(nested(_MAX_USERS, _MAX_USERS_SAVED))),
+            Step("PatchConfig", body=_constant(setting_patch(_MAX_USERS, _MAX_USERS_SAVED))),
             Step("ReloadConfig"),
             Step(
                 "GetConfig",

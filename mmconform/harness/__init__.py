@@ -5,7 +5,14 @@ it are private (an import-linter contract in ``pyproject.toml`` holds ``fixtures
 ``suites`` to this face). ``docs/architecture.md`` ("Adding a suite") shows how the pieces fit.
 """
 
-from mmconform._wire import Secret, SmtpSink, closed_port, on_this_machine, redact
+from mmconform._wire import (
+    Secret,
+    SmtpSink,
+    closed_port,
+    loopback_mail_settings,
+    on_this_machine,
+    redact,
+)
 from mmconform.harness._clients import Transport, make_client
 from mmconform.harness._exitcodes import (
     EXIT_INCOMPLETE,
@@ -69,6 +76,7 @@ __all__ = [
     "failure_header",
     "hypothesis_settings",
     "item_operation_label",
+    "loopback_mail_settings",
     "make_client",
     "missing_role_reason",
     "on_this_machine",

@@ -9,7 +9,6 @@ names the request and how to reproduce it, credentials redacted.
 from __future__ import annotations
 
 import functools
-import ipaddress
 import ssl
 import time
 import urllib.parse
@@ -23,7 +22,7 @@ import httpx
 import requests
 import requests.adapters
 
-from mmconform._wire import Secret, redact
+from mmconform._wire import Secret, is_loopback_host, redact
 from mmconform.contract import ANONYMOUS, LOCAL
 from mmconform.harness._failures import curl_command
 from mmconform.harness._health import TargetHealth
@@ -244,12 +243,3 @@ def proxy_for(url: str) -> str | None:
     if is_loopback_host(host) or urllib.request.proxy_bypass(host):
         return None
     return urllib.request.getproxies().get(parts.scheme)
-
-
-def is_loopback_host(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

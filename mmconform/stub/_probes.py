@@ -16,7 +16,6 @@ import contextlib
 import functools
 import hashlib
 import hmac
-import ipaddress
 import smtplib
 import ssl
 import time
@@ -28,6 +27,8 @@ from typing import Any, Final
 from urllib.parse import quote
 
 import httpx
+
+from mmconform._wire import is_loopback_host
 
 __all__ = [
     "LOOPBACK_ONLY_DETAIL",
@@ -80,22 +81,6 @@ class ProbeFailure:
 
 
 # --- helpers ------------------------------------------------------------------------------------
-
-
-def is_loopback_host(host: str) -> bool:
-    """True for ``localhost`` and literal loopback addresses; never resolves names."""
-    name = host.strip().lower().rstrip(".")
-    if name.startswith("[") and name.endswith("]"):
-        name = name[1:-1]
-    if name == "localhost":
-        return True
-    try:
-        addr = ipaddress.ip_address(name.split("%", 1)[0])
-    except ValueError:
-        return False
-    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-        return addr.ipv4_mapped.is_loopback
-    return addr.is_loopback
 
 
 def _text(settings: Mapping[str, Any], key: str) -> str:

@@ -23,7 +23,14 @@ from typing import Any, NoReturn
 import httpx
 import pytest
 
-from mmconform.contract import CONFIG_MASK, Contract, Expectation, Operation, Requirement
+from mmconform.contract import (
+    CONFIG_MASK,
+    Contract,
+    Expectation,
+    Operation,
+    Requirement,
+    setting_patch,
+)
 from mmconform.harness import Secret, Target, curl_command, redact
 
 #: What Mattermost puts in place of a secret it will not show (model.FakeSetting).
@@ -380,11 +387,7 @@ def has_path(document: Mapping[str, Any], path: Path_) -> bool:
 
 def nested(path: Path_, value: Any) -> dict[str, Any]:
     """``("A", "B")``, 1 -> ``{"A": {"B": 1}}``: a patch that names one setting."""
-    node: Any = value
-    for key in reversed(path):
-        node = {key: node}
-    assert isinstance(node, dict)
-    return node
+    return setting_patch(path, value)
 
 
 def leaves(document: Any, prefix: Path_ = ()) -> Iterator[tuple[Path_, Any]]:

@@ -10,7 +10,13 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from mmconform.harness import SmtpSink, Target, closed_port, on_this_machine
+from mmconform.harness import (
+    SmtpSink,
+    Target,
+    closed_port,
+    loopback_mail_settings,
+    on_this_machine,
+)
 from suites.scenarios.support_test import (
     Verdict,
 )
@@ -47,17 +53,6 @@ def smtp_sink(target: Target) -> Iterator[SmtpSink]:
         yield sink
 
 
-def _mail_settings(port: int) -> dict[str, Any]:
-    return {
-        "SMTPServer": "127.0.0.1",
-        "SMTPPort": str(port),
-        "ConnectionSecurity": "",
-        "EnableSMTPAuth": False,
-        "SMTPUsername": "",
-        "SkipServerCertificateVerification": True,
-    }
-
-
 @pytest.mark.mm_operation("TestEmail", "PatchConfig")
 @pytest.mark.mm_role("system_admin")
 @pytest.mark.mm_global_state("config")
@@ -73,10 +68,10 @@ def test_email_test_sends_through_the_stored_settings(
 
     def post_test(posted_port: int) -> httpx.Response:
         body = verdict.record(admin_client.get("/config")).json()
-        body["EmailSettings"].update(_mail_settings(posted_port), SMTPPassword="")
+        body["EmailSettings"].update(loopback_mail_settings(posted_port), SMTPPassword="")
         return verdict.record(admin_client.post("/email/test", json=body))
 
-    stored = {"EmailSettings": _mail_settings(smtp_sink.port)}
+    stored = {"EmailSettings": loopback_mail_settings(smtp_sink.port)}
     verdict.status(
         verdict.record(admin_client.put("/config/patch", json=stored)), 200, requirement=requirement
     )
@@ -89,7 +84,7 @@ def test_email_test_sends_through_the_stored_settings(
         response=sent,
         requirement=requirement,
     )
-    stored = {"EmailSettings": _mail_settings(closed)}
+    stored = {"EmailSettings": loopback_mail_settings(closed)}
     verdict.status(
         verdict.record(admin_client.put("/config/patch", json=stored)), 200, requirement=requirement
     )
