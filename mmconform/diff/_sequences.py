@@ -119,7 +119,7 @@ class Step:
     query: tuple[tuple[str, str], ...] = ()
     #: the JSON body, made from what this side answered earlier (None: no body)
     body: BodyMaker | None = None
-    #: keep the answer's JSON under this name
+    #: keep the answer's JSON under this name (a 200 answer's only)
     keep: str = ""
     #: ask again (for at most ``POLL_SECONDS``) until this holds of the answer
     until: Callable[[Answer, Memory, SequenceContext], bool] | None = None
@@ -290,16 +290,42 @@ def _constant(body: Any) -> BodyMaker:
     return lambda memory, context: body
 
 
-def _put_back(path: tuple[str, ...]) -> BodyMaker:
-    """A patch that puts back the value this side's config showed before (kept as ``config``)."""
+def _put_back(path: tuple[str, ...], default: Any) -> BodyMaker:
+    """A patch that puts back the value this side's config showed before (kept as ``config``),
+    or ``default`` (the server's own) where it showed none; nothing where the config was never
+    read (the sequence then changed nothing)."""
 
     def body(memory: Memory, context: SequenceContext) -> Any:
-        before = setting_value(memory["config"], path)
-        if before is None:
-            raise LookupError(f"{'.'.join(path)} was not in the config read before")
-        return setting_patch(path, before)
+        config = memory.get("config")
+        if not isinstance(config, dict):
+            raise LookupError("the config was not read, so nothing was changed")
+        before = setting_value(config, path)
+        return setting_patch(path, default if before is None else before)
 
     return body
+
+
+def _reads(path: tuple[str, ...], value: Any) -> Precondition:
+    """The setting reads back as it was just set (no environment variable holds it)."""
+
+    def holds(answer: Answer, memory: Memory, context: SequenceContext) -> bool:
+        return bool(setting_value(json_of(answer), path) == value)
+
+    return Precondition(
+        f"{'.'.join(path)} settable through the API (it reads back {json.dumps(value)} once "
+        "set; an environment variable would hold it)",
+        holds,
+    )
+
+
+def _secret_emptied(memory: Memory, context: SequenceContext) -> Any:
+    """Empty again the secret the mask was sent for, where it read empty before (a server
+    that stored the mask is put back; a correct one is left as it was). Nothing is sent for a
+    secret that held a value."""
+    path = _secret_path(memory)
+    if setting_value(memory.get("config"), path) != "":
+        raise LookupError(f"{'.'.join(path)} held a value: it is left alone")
+    return setting_patch(path, "")
 
 
 def _mask_for_secret(memory: Memory, context: SequenceContext) -> Any:
@@ -368,6 +394,9 @@ def _log_line(memory: Memory, context: SequenceContext) -> Any:
 
 # -- the catalogue --------------------------------------------------------------------------------
 _THRESHOLD: Final = ("ServiceSettings", "GoroutineHealthThreshold")
+_CONFIG_READABLE: Final = Precondition(
+    "the config readable (GET /config answers 200)", _answered_200
+)
 _RESTRICT: Final = ("ExperimentalSettings", "RestrictSystemAdmin")
 _MAX_USERS: Final = ("TeamSettings", "MaxUsersPerTeam")
 _MAX_USERS_SAVED: Final = 77
@@ -477,7 +506,7 @@ SEQUENCES: Final[tuple[RequestSequence, ...]] = (
         proves="the S3 test reports a file store nothing answers for, never OK",
         concerns=("TestS3Connection",),
         steps=(
-            Step("GetConfig", keep="config"),
+            Step("GetConfig", keep="config", needs=_CONFIG_READABLE),
             Step("TestS3Connection", body=_s3_unreachable),
         ),
     ),
@@ -487,7 +516,7 @@ SEQUENCES: Final[tuple[RequestSequence, ...]] = (
         concerns=("TestEmail",),
         needs_mail=True,
         steps=(
-            Step("GetConfig", keep="config"),
+            Step("GetConfig", keep="config", needs=_CONFIG_READABLE),
             Step("PatchConfig", body=_stored_mail_reachable),
             Step(
                 "TestEmail",
@@ -503,15 +532,16 @@ SEQUENCES: Final[tuple[RequestSequence, ...]] = (
         proves="use_rest_semantics=true answers 200 with status UNHEALTHY on an unhealthy server",
         concerns=("GetPing",),
         steps=(
-            Step("GetConfig", keep="config"),
+            Step("GetConfig", keep="config", needs=_CONFIG_READABLE),
             Step("PatchConfig", body=_constant(setting_patch(_THRESHOLD, 1))),
+            Step("GetConfig", needs=_reads(_THRESHOLD, 1)),
             Step(
                 "GetPing",
                 caller=ANONYMOUS,
                 query=(("use_rest_semantics", "true"),),
                 observe=(Observation("the ping's status", "GetPing", _field("status")),),
             ),
-            Step("PatchConfig", body=_put_back(_THRESHOLD), clean_up=True),
+            Step("PatchConfig", body=_put_back(_THRESHOLD, -1), clean_up=True),
         ),
     ),
     RequestSequence(
@@ -519,10 +549,11 @@ SEQUENCES: Final[tuple[RequestSequence, ...]] = (
         proves="with RestrictSystemAdmin on, an admin is refused the logs",
         concerns=("GetLogs",),
         steps=(
-            Step("GetConfig", caller=LOCAL, keep="config"),
+            Step("GetConfig", caller=LOCAL, keep="config", needs=_CONFIG_READABLE),
             Step("PatchConfig", caller=LOCAL, body=_constant(setting_patch(_RESTRICT, True))),
+            Step("GetConfig", caller=LOCAL, needs=_reads(_RESTRICT, True)),
             Step("GetLogs", query=(("page", "0"), ("logs_per_page", "1"))),
-            Step("PatchConfig", caller=LOCAL, body=_put_back(_RESTRICT), clean_up=True),
+            Step("PatchConfig", caller=LOCAL, body=_put_back(_RESTRICT, False), clean_up=True),
         ),
     ),
     RequestSequence(
@@ -530,7 +561,7 @@ SEQUENCES: Final[tuple[RequestSequence, ...]] = (
         proves="the mask sent back for a secret leaves the stored secret as it was",
         concerns=("PatchConfig", "UpdateConfig"),
         steps=(
-            Step("GetConfig", keep="config"),
+            Step("GetConfig", keep="config", needs=_CONFIG_READABLE),
             Step("PatchConfig", body=_mask_for_secret),
             Step(
                 "GetConfig",
@@ -549,6 +580,7 @@ SEQUENCES: Final[tuple[RequestSequence, ...]] = (
                     ),
                 ),
             ),
+            Step("PatchConfig", body=_secret_emptied, clean_up=True),
         ),
     ),
     RequestSequence(
@@ -556,8 +588,9 @@ SEQUENCES: Final[tuple[RequestSequence, ...]] = (
         proves="a config reload keeps what was saved, not what the server started with",
         concerns=("ReloadConfig",),
         steps=(
-            Step("GetConfig", keep="config"),
+            Step("GetConfig", keep="config", needs=_CONFIG_READABLE),
             Step("PatchConfig", body=_constant(setting_patch(_MAX_USERS, _MAX_USERS_SAVED))),
+            Step("GetConfig", needs=_reads(_MAX_USERS, _MAX_USERS_SAVED)),
             Step("ReloadConfig"),
             Step(
                 "GetConfig",
@@ -569,7 +602,7 @@ SEQUENCES: Final[tuple[RequestSequence, ...]] = (
                     ),
                 ),
             ),
-            Step("PatchConfig", body=_put_back(_MAX_USERS), clean_up=True),
+            Step("PatchConfig", body=_put_back(_MAX_USERS, 50), clean_up=True),
         ),
     ),
     RequestSequence(
@@ -724,7 +757,7 @@ def play(
                 while not step.until(answer, memory, context) and time.monotonic() < deadline:
                     time.sleep(_POLL_INTERVAL)
                     answer = send(request, step.caller)
-        if step.keep:
+        if step.keep and answer.status == 200:
             memory[step.keep] = json_of(answer)
         found_unmet = None
         if step.needs is not None and unmet is None:

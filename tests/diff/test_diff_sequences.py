@@ -178,7 +178,7 @@ def test_sequences_left_out_say_why() -> None:
     assert "lacks GetNotices" in skipped["notice-viewed"]
 
 
-def test_a_step_whose_body_needs_an_answer_not_given_is_not_sent() -> None:
+def test_a_sequence_that_cannot_read_the_config_changes_nothing() -> None:
     sequence = sequence_named("reload-keeps-saved")
     assert sequence is not None
     sent: list[str] = []
@@ -188,11 +188,31 @@ def test_a_step_whose_body_needs_an_answer_not_given_is_not_sent() -> None:
         return Answer(403, body=b'{"id": "api.context.permissions.app_error"}')
 
     played = play(load_contract(), sequence, send, SequenceContext("m", None, 1))
-    assert sent == ["GetConfig", "PatchConfig", "ReloadConfig", "GetConfig"]
+    assert sent == ["GetConfig"]
+    assert str(played[0].unmet).startswith("the config readable")
+    assert "not sent: the side lacks the config readable" in str(played[1].answer.error)
     last = played[-1]
     assert last.clean_up
     assert last.answer.status == 0
-    assert "needs an earlier answer" in str(last.answer.error)
+    assert "nothing was changed" in str(last.answer.error)
+
+
+def test_a_setting_an_environment_variable_holds_leaves_the_sequence_unjudged() -> None:
+    """The threshold does not read back as set (an environment variable holds it): the ping
+    is not asked, the threshold is put back, and the sequence says why it was not judged."""
+    sequence = sequence_named("ping-rest-semantics")
+    assert sequence is not None
+    sent: list[str] = []
+    config = b'{"ServiceSettings": {"GoroutineHealthThreshold": -1}}'
+
+    def send(request: object, caller: str) -> Answer:
+        sent.append(getattr(request, "operation", ""))
+        return Answer(200, body=config)
+
+    played = play(load_contract(), sequence, send, SequenceContext("m", None, 1))
+    assert sent == ["GetConfig", "PatchConfig", "GetConfig", "PatchConfig"]
+    assert "GoroutineHealthThreshold settable through the API" in str(played[2].unmet)
+    assert played[-1].request.body == b'{"ServiceSettings": {"GoroutineHealthThreshold": -1}}'
 
 
 def test_a_recording_holds_its_sequences_and_replays_them(tmp_path: Path) -> None:
