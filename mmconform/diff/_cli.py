@@ -45,6 +45,7 @@ from mmconform.diff._run import (
     record_target,
 )
 from mmconform.diff._send import SendOptions
+from mmconform.diff._sequences import NOT_SELECTED
 from mmconform.diff._sides import BASELINE, CANDIDATE, LiveTarget, environment_names, live_target
 
 __all__ = ["main"]
@@ -290,7 +291,8 @@ def _run(args: argparse.Namespace, say: _Printer) -> int:
     for note in result.notes:
         say(f"note: {note}")
     for name, why in sorted(result.sequences_skipped.items()):
-        say(f"sequence {name} not played: {why}")
+        if not why.endswith(NOT_SELECTED):  # a narrowed run: the report lists them
+            say(f"sequence {name} not played: {why}")
     say(
         f"mmconform diff: {status}: {totals['differences']} differences in {totals['groups']} "
         f"groups, {totals['unexplained']} unexplained; {result.exchanges} answers compared "

@@ -45,6 +45,7 @@ from mmconform.diff._model import Answer, RequestSpec
 from mmconform.diff._sides import SideFacts
 
 __all__ = [
+    "NOT_SELECTED",
     "SEQUENCES",
     "SEQUENCE_MARKER",
     "Observation",
@@ -59,6 +60,8 @@ __all__ = [
     "step_request",
 ]
 
+#: Why a sequence is not played in a run narrowed to other operations (``--operation``).
+NOT_SELECTED: Final = "not among the operations compared"
 #: The text a posted log line carries.
 SEQUENCE_MARKER: Final = "mmconform-diff-posted-line"
 ADMIN: Final = "system_admin"
@@ -147,7 +150,7 @@ class RequestSequence:
 
     name: str
     proves: str
-    #: the operations whose behaviour it proves (``--operations`` selects by these)
+    #: the operations whose behaviour it proves (``--operation`` selects by these)
     concerns: tuple[str, ...]
     steps: tuple[Step, ...]
     #: it asks a side to send mail to a server on this machine
@@ -633,7 +636,7 @@ def choose_sequences(
     mail: bool = False,
 ) -> tuple[list[RequestSequence], dict[str, str]]:
     """The sequences to play and those left out with the reason: a sequence is played when it
-    concerns an operation compared (any, without ``--operations``), both sides' versions have
+    concerns an operation compared (any, without ``--operation``), both sides' versions have
     every operation it sends, both sides can be asked as every caller it needs, it sends no
     destructive operation unless allowed, and, for the email test, both sides can reach a mail
     server on this machine."""
@@ -643,9 +646,7 @@ def choose_sequences(
     skipped: dict[str, str] = {}
     for sequence in SEQUENCES:
         if wanted and not wanted & set(sequence.concerns):
-            skipped[sequence.name] = (
-                f"concerns {', '.join(sequence.concerns)}, not among the operations compared"
-            )
+            skipped[sequence.name] = f"concerns {', '.join(sequence.concerns)}, {NOT_SELECTED}"
             continue
         destructive = [op for op in sequence.operations if contract.operation(op).destructive]
         if destructive and not allow_destructive:
