@@ -232,6 +232,23 @@ def _file_logging(answer: Answer, memory: Memory, context: SequenceContext) -> b
     return setting_value(json_of(answer), ("LogSettings", "EnableFile")) is True
 
 
+def _rows(answer: Answer) -> int:
+    body = json_of(answer)
+    return len(body) if isinstance(body, list) else 0
+
+
+def _two_audits_or_refused(answer: Answer, memory: Memory, context: SequenceContext) -> bool:
+    return answer.status != 200 or _rows(answer) >= 2
+
+
+def _two_audits(answer: Answer, memory: Memory, context: SequenceContext) -> bool:
+    return answer.status == 200 and _rows(answer) >= 2
+
+
+def _rows_listed(answer: Answer, memory: Memory, context: SequenceContext) -> int:
+    return _rows(answer)
+
+
 def _marker_lines(body: Any, marker: str) -> int:
     if not isinstance(body, list):
         return 0
@@ -406,6 +423,7 @@ _MAX_USERS_SAVED: Final = 77
 _NOTICES_PATH: Final = (("teamId", "mmconformteam000000000000a"),)
 _NOTICES_QUERY: Final = (("client", "web"), ("clientVersion", "10.0.0"), ("locale", "en"))
 _TRIAL: Final = {"users": 100, "terms_accepted": True, "receive_emails_accepted": False}
+_ONE_AUDIT: Final = (("page", "0"), ("per_page", "1"))
 _LOGS_QUERY: Final = (("page", "0"), ("logs_per_page", "10000"))
 
 SEQUENCES: Final[tuple[RequestSequence, ...]] = (
@@ -495,6 +513,30 @@ SEQUENCES: Final[tuple[RequestSequence, ...]] = (
                 query=_LOGS_QUERY,
                 until=_line_added_or_refused,
                 observe=(Observation("the posted line in the log", "PostLog", _line_added),),
+            ),
+        ),
+    ),
+    RequestSequence(
+        name="audits-later-page",
+        proves="with two audits held, the second page of one audit per page holds one",
+        concerns=("GetAudits",),
+        steps=(
+            Step("GetAudits", query=_ONE_AUDIT),
+            Step("GetAudits", query=_ONE_AUDIT),
+            Step(
+                "GetAudits",
+                query=(("page", "0"), ("per_page", "2")),
+                until=_two_audits_or_refused,
+                needs=Precondition(
+                    "two audits held (GET /audits is recorded as an audit)", _two_audits
+                ),
+            ),
+            Step(
+                "GetAudits",
+                query=(("page", "1"), ("per_page", "1")),
+                observe=(
+                    Observation("audits on page 1 of one per page", "GetAudits", _rows_listed),
+                ),
             ),
         ),
     ),

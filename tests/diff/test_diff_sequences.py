@@ -51,6 +51,7 @@ SEQUENCE_FAULTS = {
     Fault.CONFIG_RELOAD_RESTORES_STARTUP: ("reload-keeps-saved", "effect"),
     Fault.POSTED_LOG_NEVER_APPEARS: ("posted-log-line", "effect"),
     Fault.IMAGE_OPAQUE_URL_ACCEPTED: ("image-opaque-url", "status"),
+    Fault.AUDITS_LATER_PAGES_EMPTY: ("audits-later-page", "effect"),
     Fault.EMAIL_TEST_USES_POSTED_SETTINGS: ("email-test-stored-settings", "status"),
     Fault.S3_TEST_ALWAYS_OK: ("s3-test-unreachable", "status"),
 }
@@ -159,6 +160,7 @@ def test_sequences_left_out_say_why() -> None:
         "busy-expires",
         "notice-viewed",
         "posted-log-line",
+        "audits-later-page",
         "image-opaque-url",
         "s3-test-unreachable",
     }
