@@ -221,6 +221,26 @@ def test_a_recording_of_another_format_version_is_refused(small_recording: Path)
     assert f"format version {RECORDING_FORMAT_VERSION + 1}" in refused.value.message
 
 
+def test_a_recording_of_format_version_1_is_still_read_and_holds_no_sequence(
+    small_recording: Path,
+) -> None:
+    """Version 1 was written before sequences were recorded; its answers are read alike."""
+    lines = small_recording.read_text(encoding="utf-8").splitlines()
+    header = json.loads(lines[0])
+    header["format_version"] = 1
+    kept = [lines[0]]
+    for line in lines[1:]:
+        record = json.loads(line)
+        if record.get("type") == "answer" and "sequence" in record:
+            continue  # what version 1 never held
+        kept.append(line)
+    older = small_recording.with_name("v1-" + small_recording.name)
+    older.write_text("\n".join([json.dumps(header), *kept[1:]]) + "\n", encoding="utf-8")
+    recording = read_recording(older, load_contract())
+    assert recording.answers
+    assert all(item.sequence is None for item in recording.answers)
+
+
 @pytest.mark.parametrize(
     ("text", "says"),
     [
