@@ -6,8 +6,9 @@ needs, one of them with the fault, compared as a user would: every operation, ev
 destructive operations allowed, at the ``--values`` level (``--operations fault``: only the
 operations the fault changes and those linked to them, much faster). A fault is *caught* when
 an unexplained group names an operation it changes (any operation, for a fault of every
-operation); the level says whether a shape difference caught it (the default level) or only a
-value difference (``--values``). Prints one row per fault (Markdown), then the counts.
+operation); the level says whether a difference of the default level caught it (a shape, or an
+``effect`` a request sequence observed) or only a value difference (``--values``). Prints one
+row per fault (Markdown), then the counts.
 
     .venv/bin/python benchmarks/diff_faults.py                      # every fault (minutes)
     .venv/bin/python benchmarks/diff_faults.py BUSY_CLEAR_IGNORED CONFIG_LEAKS_SECRETS
