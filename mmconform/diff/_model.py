@@ -11,7 +11,17 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["Answer", "RequestSpec", "body_fields", "body_from_fields"]
+__all__ = ["Answer", "RequestSpec", "body_fields", "body_from_fields", "json_or_none"]
+
+
+def json_or_none(body: bytes | None) -> Any:
+    """A body decoded as JSON (None when it is absent or not JSON)."""
+    if not body:
+        return None
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
 
 
 def body_fields(body: bytes | None) -> dict[str, Any]:
@@ -71,12 +81,7 @@ class RequestSpec:
 
     def json_body(self) -> Any:
         """The body decoded as JSON (None when it is absent or not JSON)."""
-        if not self.body:
-            return None
-        try:
-            return json.loads(self.body)
-        except ValueError:
-            return None
+        return json_or_none(self.body)
 
     def as_record(self) -> dict[str, Any]:
         return {
@@ -115,6 +120,10 @@ class Answer:
     @property
     def content_type(self) -> str:
         return self.headers.get("content-type", "")
+
+    def json_body(self) -> Any:
+        """The body decoded as JSON (None when it is empty or not JSON)."""
+        return json_or_none(self.body)
 
     def as_record(self) -> dict[str, Any]:
         record: dict[str, Any] = {

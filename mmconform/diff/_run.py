@@ -8,10 +8,9 @@ import json
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from mmconform._version import Version
@@ -29,7 +28,6 @@ from mmconform.diff._plan import Plan, common_callers, plan_operations
 from mmconform.diff._recording import Recorded, Recorder, Recording
 from mmconform.diff._send import Budget, Connection, SendOptions
 from mmconform.diff._sequences import (
-    SEQUENCE_MARKER,
     PlayedStep,
     RequestSequence,
     SequenceContext,
@@ -169,13 +167,15 @@ class _Comparer:
         default level whatever the rules say (a sequence's steps)."""
         rules = ComparisonRules() if shape_only else self.rules
         detail = rules.values or rules.key_order
+        if not report and self.recorder is None:
+            return []
         recording = self.recorder is not None
-        before = self._view(baseline, request, self.versions[0], values=detail)
         after = self._view(candidate, request, self.versions[1], values=detail or recording)
         if self.recorder is not None:
             self.recorder.answer(request, caller, candidate, after.volatile, sequence=sequence)
         if not report:
             return []
+        before = self._view(baseline, request, self.versions[0], values=detail)
         differences = compare_views(before, after, rules, request.operation)
         for difference in differences:
             instance = Instance(
@@ -267,14 +267,13 @@ def _shown(value: Any) -> str:
 
 @contextmanager
 def _sequence_context(mail: bool) -> Iterator[SequenceContext]:
-    """What the sequences of one run share: the marker, a closed port and, when a sequence sends
-    mail, a test mail server on this machine."""
-    marker = SEQUENCE_MARKER
+    """What the sequences of one run share: a closed port and, when a sequence sends mail, a
+    test mail server on this machine."""
     if not mail:
-        yield SequenceContext(marker, None, closed_port())
+        yield SequenceContext(None, closed_port())
         return
     with SmtpSink() as sink:
-        yield SequenceContext(marker, sink.port, closed_port())
+        yield SequenceContext(sink.port, closed_port())
 
 
 def _play(
@@ -383,21 +382,8 @@ def _from_recording(items: Sequence[Recorded]) -> list[PlayedStep]:
     return out
 
 
-class _NoRecorder:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        return None
-
-
 def _recorder(path: Path | None) -> Any:
-    return _NoRecorder() if path is None else Recorder(path)
+    return nullcontext() if path is None else Recorder(path)
 
 
 def _connect(

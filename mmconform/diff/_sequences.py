@@ -11,7 +11,7 @@ side on its own (so that a request may carry what that side answered before: the
 the notices it listed) and compared step by step.
 
 Each step's answer is compared as a generated one is, at the shape level (its values carry the
-marker and times); after the first step whose status differs nothing later in the
+times and what earlier steps left); after the first step whose status differs nothing later in the
 sequence is compared (the status is the difference). A step may *observe* something of its
 answer (``busy`` once the expiry has passed, whether the marker is in the log, how a secret
 reads): an observation that differs is an ``effect`` difference, named after the operation
@@ -21,6 +21,7 @@ always sent and never compared.
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -62,7 +63,8 @@ __all__ = [
 
 #: Why a sequence is not played in a run narrowed to other operations (``--operation``).
 NOT_SELECTED: Final = "not among the operations compared"
-#: The text a posted log line carries.
+#: The text a posted log line carries: the same in every run, so that the log lines the
+#: sequences leave compare alike between runs (the sequence counts its lines).
 SEQUENCE_MARKER: Final = "mmconform-diff-posted-line"
 ADMIN: Final = "system_admin"
 USER: Final = "system_user"
@@ -79,23 +81,10 @@ Memory = dict[str, Any]
 class SequenceContext:
     """What every side's sequences share in one run."""
 
-    #: the text a posted log line carries (the same in every run: recordings of two runs
-    #: compare alike)
-    marker: str
     #: a loopback port where a test mail server listens (None: there is none)
     mail_port: int | None
     #: a loopback port where nothing listens
     closed_port: int
-
-
-def json_of(answer: Answer) -> Any:
-    """An answer's body as JSON (None when it is not JSON)."""
-    if not answer.body:
-        return None
-    try:
-        return json.loads(answer.body)
-    except ValueError:
-        return None
 
 
 @dataclass(frozen=True)
@@ -186,7 +175,7 @@ class PlayedStep:
 # -- reading answers ------------------------------------------------------------------------------
 def _field(name: str) -> Callable[[Answer, Memory, SequenceContext], Any]:
     def read(answer: Answer, memory: Memory, context: SequenceContext) -> Any:
-        body = json_of(answer)
+        body = answer.json_body()
         return body.get(name) if isinstance(body, dict) else None
 
     return read
@@ -202,7 +191,7 @@ def _expiry_ahead(answer: Answer, memory: Memory, context: SequenceContext) -> s
     """Where the busy expiry lies against the answer's ``Date``: "the seconds set" when it is
     within half a minute of it, else which way it is off (an expiry in milliseconds lies more
     than a day ahead)."""
-    body = json_of(answer)
+    body = answer.json_body()
     expires = body.get("expires") if isinstance(body, dict) else None
     if not isinstance(expires, int | float) or isinstance(expires, bool):
         return f"no number ({type(expires).__name__})"
@@ -220,7 +209,7 @@ def _expiry_ahead(answer: Answer, memory: Memory, context: SequenceContext) -> s
 
 
 def _not_busy(answer: Answer, memory: Memory, context: SequenceContext) -> bool:
-    body = json_of(answer)
+    body = answer.json_body()
     return answer.status != 200 or not isinstance(body, dict) or body.get("busy") is not True
 
 
@@ -229,11 +218,11 @@ def _answered_200(answer: Answer, memory: Memory, context: SequenceContext) -> b
 
 
 def _file_logging(answer: Answer, memory: Memory, context: SequenceContext) -> bool:
-    return setting_value(json_of(answer), ("LogSettings", "EnableFile")) is True
+    return setting_value(answer.json_body(), ("LogSettings", "EnableFile")) is True
 
 
 def _rows(answer: Answer) -> int:
-    body = json_of(answer)
+    body = answer.json_body()
     return len(body) if isinstance(body, list) else 0
 
 
@@ -249,17 +238,17 @@ def _rows_listed(answer: Answer, memory: Memory, context: SequenceContext) -> in
     return _rows(answer)
 
 
-def _marker_lines(body: Any, marker: str) -> int:
+def _marker_lines(body: Any) -> int:
     if not isinstance(body, list):
         return 0
-    return sum(1 for line in body if isinstance(line, str) and marker in line)
+    return sum(1 for line in body if isinstance(line, str) and SEQUENCE_MARKER in line)
 
 
 def _line_added(answer: Answer, memory: Memory, context: SequenceContext) -> bool:
     """Whether the log holds more lines with the marker than it did before the line was posted
     (the marker is the same in every run, so the count, not its presence, tells)."""
-    before = _marker_lines(memory.get("log"), context.marker)
-    return _marker_lines(json_of(answer), context.marker) > before
+    before = _marker_lines(memory.get("log"))
+    return _marker_lines(answer.json_body()) > before
 
 
 def _line_added_or_refused(answer: Answer, memory: Memory, context: SequenceContext) -> bool:
@@ -274,7 +263,7 @@ def _notice_ids(body: Any) -> list[str]:
 
 def _viewed_still_listed(answer: Answer, memory: Memory, context: SequenceContext) -> list[str]:
     marked = set(_notice_ids(memory.get("notices")))
-    return sorted(marked & set(_notice_ids(json_of(answer))))
+    return sorted(marked & set(_notice_ids(answer.json_body())))
 
 
 def _secret_path(memory: Memory) -> tuple[str, ...]:
@@ -295,12 +284,12 @@ def _secret_reads(answer: Answer, memory: Memory, context: SequenceContext) -> s
 
     path = _secret_path(memory)
     before = form(setting_value(memory.get("config"), path))
-    return f"{before} → {form(setting_value(json_of(answer), path))}"
+    return f"{before} → {form(setting_value(answer.json_body(), path))}"
 
 
 def _setting(path: tuple[str, ...]) -> Callable[[Answer, Memory, SequenceContext], Any]:
     def read(answer: Answer, memory: Memory, context: SequenceContext) -> Any:
-        return setting_value(json_of(answer), path)
+        return setting_value(answer.json_body(), path)
 
     return read
 
@@ -329,13 +318,27 @@ def _reads(path: tuple[str, ...], value: Any) -> Precondition:
     """The setting reads back as it was just set (no environment variable holds it)."""
 
     def holds(answer: Answer, memory: Memory, context: SequenceContext) -> bool:
-        return bool(setting_value(json_of(answer), path) == value)
+        return bool(setting_value(answer.json_body(), path) == value)
 
     return Precondition(
         f"{'.'.join(path)} settable through the API (it reads back {json.dumps(value)} once "
         "set; an environment variable would hold it)",
         holds,
     )
+
+
+def _switched(
+    path: tuple[str, ...], value: Any, default: Any, *, caller: str = ADMIN
+) -> tuple[tuple[Step, ...], Step]:
+    """The steps that set one setting for a sequence (read the config, patch the setting, read
+    it back: the sequence needs it to take) and the clean-up that puts it back."""
+    on = (
+        Step("GetConfig", caller=caller, keep="config", needs=_CONFIG_READABLE),
+        Step("PatchConfig", caller=caller, body=_constant(setting_patch(path, value))),
+        Step("GetConfig", caller=caller, needs=_reads(path, value)),
+    )
+    back = Step("PatchConfig", caller=caller, body=_put_back(path, default), clean_up=True)
+    return on, back
 
 
 def _secret_emptied(memory: Memory, context: SequenceContext) -> Any:
@@ -353,7 +356,7 @@ def _mask_for_secret(memory: Memory, context: SequenceContext) -> Any:
 
 
 def _config_with_mask(memory: Memory, context: SequenceContext) -> Any:
-    config = json.loads(json.dumps(memory["config"]))
+    config = copy.deepcopy(memory["config"])
     path = _secret_path(memory)
     node = config
     for key in path[:-1]:
@@ -379,13 +382,13 @@ def _stored_mail_reachable(memory: Memory, context: SequenceContext) -> Any:
 def _posted_mail_reachable(memory: Memory, context: SequenceContext) -> Any:
     if context.mail_port is None:
         raise LookupError("no test mail server")
-    config = json.loads(json.dumps(memory["config"]))
+    config = copy.deepcopy(memory["config"])
     config["EmailSettings"].update(loopback_mail_settings(context.mail_port), SMTPPassword="")
     return config
 
 
 def _posted_mail_closed(memory: Memory, context: SequenceContext) -> Any:
-    config = json.loads(json.dumps(memory["config"]))
+    config = copy.deepcopy(memory["config"])
     config["EmailSettings"].update(loopback_mail_settings(context.closed_port), SMTPPassword="")
     return config
 
@@ -409,7 +412,7 @@ def _s3_unreachable(memory: Memory, context: SequenceContext) -> Any:
 
 
 def _log_line(memory: Memory, context: SequenceContext) -> Any:
-    return {"level": "ERROR", "message": context.marker}
+    return {"level": "ERROR", "message": SEQUENCE_MARKER}
 
 
 # -- the catalogue --------------------------------------------------------------------------------
@@ -425,6 +428,12 @@ _NOTICES_QUERY: Final = (("client", "web"), ("clientVersion", "10.0.0"), ("local
 _TRIAL: Final = {"users": 100, "terms_accepted": True, "receive_emails_accepted": False}
 _ONE_AUDIT: Final = (("page", "0"), ("per_page", "1"))
 _LOGS_QUERY: Final = (("page", "0"), ("logs_per_page", "10000"))
+
+#: the server made unhealthy (upstream's own way: a goroutine threshold every server exceeds)
+_UNHEALTHY, _HEALTHY_AGAIN = _switched(_THRESHOLD, 1, -1)
+#: RestrictSystemAdmin on, over the local socket (no admin could switch it off again)
+_RESTRICTED, _UNRESTRICTED = _switched(_RESTRICT, True, False, caller=LOCAL)
+_MAX_USERS_CHANGED, _MAX_USERS_BACK = _switched(_MAX_USERS, _MAX_USERS_SAVED, 50)
 
 SEQUENCES: Final[tuple[RequestSequence, ...]] = (
     RequestSequence(
@@ -577,16 +586,14 @@ SEQUENCES: Final[tuple[RequestSequence, ...]] = (
         proves="use_rest_semantics=true answers 200 with status UNHEALTHY on an unhealthy server",
         concerns=("GetPing",),
         steps=(
-            Step("GetConfig", keep="config", needs=_CONFIG_READABLE),
-            Step("PatchConfig", body=_constant(setting_patch(_THRESHOLD, 1))),
-            Step("GetConfig", needs=_reads(_THRESHOLD, 1)),
+            *_UNHEALTHY,
             Step(
                 "GetPing",
                 caller=ANONYMOUS,
                 query=(("use_rest_semantics", "true"),),
                 observe=(Observation("the ping's status", "GetPing", _field("status")),),
             ),
-            Step("PatchConfig", body=_put_back(_THRESHOLD, -1), clean_up=True),
+            _HEALTHY_AGAIN,
         ),
     ),
     RequestSequence(
@@ -594,11 +601,9 @@ SEQUENCES: Final[tuple[RequestSequence, ...]] = (
         proves="with RestrictSystemAdmin on, an admin is refused the logs",
         concerns=("GetLogs",),
         steps=(
-            Step("GetConfig", caller=LOCAL, keep="config", needs=_CONFIG_READABLE),
-            Step("PatchConfig", caller=LOCAL, body=_constant(setting_patch(_RESTRICT, True))),
-            Step("GetConfig", caller=LOCAL, needs=_reads(_RESTRICT, True)),
+            *_RESTRICTED,
             Step("GetLogs", query=(("page", "0"), ("logs_per_page", "1"))),
-            Step("PatchConfig", caller=LOCAL, body=_put_back(_RESTRICT, False), clean_up=True),
+            _UNRESTRICTED,
         ),
     ),
     RequestSequence(
@@ -633,9 +638,7 @@ SEQUENCES: Final[tuple[RequestSequence, ...]] = (
         proves="a config reload keeps what was saved, not what the server started with",
         concerns=("ReloadConfig",),
         steps=(
-            Step("GetConfig", keep="config", needs=_CONFIG_READABLE),
-            Step("PatchConfig", body=_constant(setting_patch(_MAX_USERS, _MAX_USERS_SAVED))),
-            Step("GetConfig", needs=_reads(_MAX_USERS, _MAX_USERS_SAVED)),
+            *_MAX_USERS_CHANGED,
             Step("ReloadConfig"),
             Step(
                 "GetConfig",
@@ -647,7 +650,7 @@ SEQUENCES: Final[tuple[RequestSequence, ...]] = (
                     ),
                 ),
             ),
-            Step("PatchConfig", body=_put_back(_MAX_USERS, 50), clean_up=True),
+            _MAX_USERS_BACK,
         ),
     ),
     RequestSequence(
@@ -782,26 +785,13 @@ def play(
     played: list[PlayedStep] = []
     unmet: str | None = None
     for index, step in enumerate(sequence.steps):
-        try:
-            if unmet is not None and not step.clean_up:
-                raise _Unmet(unmet)
-            body = step.body(memory, context) if step.body is not None else None
-        except _Unmet:
+        if unmet is not None and not step.clean_up:
             request = step_request(contract, sequence, index, None)
             answer = Answer(0, error=f"not sent: the side lacks {unmet}")
-        except (LookupError, TypeError, AttributeError) as exc:
-            request = step_request(contract, sequence, index, None)
-            answer = Answer(0, error=f"not sent: its body needs an earlier answer ({exc})")
         else:
-            request = step_request(contract, sequence, index, body)
-            answer = send(request, step.caller)
-            if step.until is not None:
-                deadline = time.monotonic() + POLL_SECONDS
-                while not step.until(answer, memory, context) and time.monotonic() < deadline:
-                    time.sleep(_POLL_INTERVAL)
-                    answer = send(request, step.caller)
+            request, answer = _send_step(contract, sequence, index, send, memory, context)
         if step.keep and answer.status == 200:
-            memory[step.keep] = json_of(answer)
+            memory[step.keep] = answer.json_body()
         found_unmet = None
         if step.needs is not None and unmet is None:
             try:
@@ -829,5 +819,27 @@ def play(
     return played
 
 
-class _Unmet(Exception):
-    """A step not sent: a precondition of its sequence did not hold on this side."""
+def _send_step(
+    contract: Contract,
+    sequence: RequestSequence,
+    index: int,
+    send: Send,
+    memory: Memory,
+    context: SequenceContext,
+) -> tuple[RequestSpec, Answer]:
+    """Send one step (again until what it waits for holds); a step whose body needs an answer
+    this side did not give is not sent, and its answer says why."""
+    step = sequence.steps[index]
+    try:
+        body = step.body(memory, context) if step.body is not None else None
+    except (LookupError, TypeError, AttributeError) as exc:
+        request = step_request(contract, sequence, index, None)
+        return request, Answer(0, error=f"not sent: its body needs an earlier answer ({exc})")
+    request = step_request(contract, sequence, index, body)
+    answer = send(request, step.caller)
+    if step.until is not None:
+        deadline = time.monotonic() + POLL_SECONDS
+        while not step.until(answer, memory, context) and time.monotonic() < deadline:
+            time.sleep(_POLL_INTERVAL)
+            answer = send(request, step.caller)
+    return request, answer

@@ -4,7 +4,6 @@ before anything else is sent."""
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -152,16 +151,9 @@ def callers_of(target: LiveTarget) -> tuple[str, ...]:
     return tuple(callers)
 
 
-def _json(body: bytes) -> Any:
-    try:
-        return json.loads(body)
-    except ValueError:
-        return None
-
-
 def _string_map(connection: Connection, request: RequestSpec) -> dict[str, str]:
     answer = connection.send(request, ANONYMOUS)
-    data = _json(answer.body) if answer.status == 200 else None
+    data = answer.json_body() if answer.status == 200 else None
     return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
 
@@ -182,7 +174,7 @@ def learn_facts(target: LiveTarget, connection: Connection) -> SideFacts:
             "give the URL it redirects to",
             EXIT_SIDE_MISCONFIGURED,
         )
-    if not isinstance(_json(ping.body), dict):
+    if not isinstance(ping.json_body(), dict):
         raise DiffProblem(
             f"{where} does not look like a Mattermost server: GET /api/v4/system/ping answered "
             f"{ping.status} ({ping.content_type or 'no content type'}), not a JSON object",
